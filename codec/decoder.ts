@@ -1,0 +1,270 @@
+// Decoder: bytes in, events out (sans-I/O). Pushed bytes are copied into the
+// shared WebAssembly input area (or read there directly by a socket, see
+// readBuffer), parsed in one WebAssembly call per slice, and dispatched to the
+// handlers from the descriptor table that call filled.
+//
+// Lifetime rule: every Uint8Array given to a handler is a view of WebAssembly
+// memory, valid until the handler returns (and not across a push into any
+// decoder from inside the handler). `data.slice()` keeps a copy.
+
+import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
+import { errorFromId, ProtocolError } from './errors.js';
+
+export type Role = 'server' | 'client';
+
+export interface DecoderOptions {
+  /** 'server' expects masked frames (from a client), 'client' unmasked ones. Default 'server'. */
+  role?: Role;
+  /** Largest message (and frame) in bytes; past it the decoder fails with 1009. Default 64 MiB. */
+  maxMessageSize?: number;
+  /** Most frames in one message; past it the decoder fails with 1008. Default 0: no cap. */
+  maxFragments?: number;
+  /** A whole message; text has been validated as UTF-8. */
+  onMessage?(data: Uint8Array, binary: boolean): void;
+  /** Streaming mode (instead of onMessage): payload pieces as they arrive; `fin` marks the message's last. */
+  onFragment?(data: Uint8Array, binary: boolean, fin: boolean): void;
+  onPing?(payload: Uint8Array): void;
+  onPong?(payload: Uint8Array): void;
+  /** The peer's close frame; code 1005 when it had no body. Later input is ignored. */
+  onClose?(code: number, reason: string): void;
+  /** The peer broke a rule; close with error.closeCode. Later input is ignored. */
+  onError?(error: ProtocolError): void;
+}
+
+export interface DecoderStats {
+  frames: number;
+  messages: number;
+  bytesIn: number;
+  /** Bytes held for an incomplete message, frame or header right now. */
+  bufferedBytes: number;
+  peakBufferedBytes: number;
+  /** Close code of the error reported, 0 if none. */
+  lastErrorCode: number;
+}
+
+export type DecoderState = 'open' | 'closed' | 'failed' | 'destroyed';
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 2 ** 20;
+
+// Descriptor kinds and flags (wasm/protocol.ts).
+const EV_MESSAGE = 1, EV_FRAGMENT = 2, EV_PING = 3, EV_PONG = 4, EV_CLOSE = 5, EV_ERROR = 6;
+const FLAG_BINARY = 0x100, FLAG_FIN = 0x200;
+
+const noop = (): void => {};
+const utf8 = new TextDecoder('utf-8');
+
+/** Nesting depth of parse runs: a handler may push into another decoder. */
+let depth = 0;
+
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<number>((state) => getWasm().exports.destroyDecoder(state))
+  : null;
+
+export class Decoder {
+  #wasm: Wasm;
+  #ptr: number;
+  #state: DecoderState = 'open';
+  #running = false;
+  #queue: Uint8Array[] | null = null;
+  #streaming: boolean;
+  #onMessage: (data: Uint8Array, binary: boolean) => void;
+  #onFragment: (data: Uint8Array, binary: boolean, fin: boolean) => void;
+  #onPing: (payload: Uint8Array) => void;
+  #onPong: (payload: Uint8Array) => void;
+  #onClose: (code: number, reason: string) => void;
+  #onError: (error: ProtocolError) => void;
+  #lastErrorCode = 0;
+
+  constructor(options: DecoderOptions = {}) {
+    const role = options.role ?? 'server';
+    if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (typeof maxMessageSize !== 'number' || !(maxMessageSize >= 0)) throw new RangeError('maxMessageSize must be a number >= 0');
+    const maxFragments = options.maxFragments ?? 0;
+    if (!Number.isInteger(maxFragments) || maxFragments < 0 || maxFragments > 0xffffffff) throw new RangeError('maxFragments must be an integer >= 0');
+    this.#streaming = typeof options.onFragment === 'function';
+    this.#onMessage = options.onMessage ?? noop;
+    this.#onFragment = options.onFragment ?? noop;
+    this.#onPing = options.onPing ?? noop;
+    this.#onPong = options.onPong ?? noop;
+    this.#onClose = options.onClose ?? noop;
+    this.#onError = options.onError ?? noop;
+    this.#wasm = getWasm();
+    this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments);
+    refreshViews();
+    if (this.#ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory for a decoder');
+    registry?.register(this, this.#ptr, this);
+  }
+
+  /** 'open', 'closed' (close frame received), 'failed' (protocol error reported) or 'destroyed'. */
+  get state(): DecoderState {
+    return this.#state;
+  }
+
+  /** Feeds bytes from the peer, in any chunking. Never throws for peer input; a handler's exception propagates. */
+  push(chunk: Uint8Array): void {
+    if (this.#state !== 'open' || chunk.length === 0) return;
+    if (this.#running) {
+      // A handler pushed into this same decoder: keep wire order by queueing.
+      (this.#queue ??= []).push(chunk.slice());
+      return;
+    }
+    this.#running = true;
+    const area = parseArea(this.#wasm, depth++);
+    try {
+      this.#pushThrough(area.input, area.size, area.table, chunk);
+      this.#drainQueue(area.input, area.size, area.table);
+    } finally {
+      depth--;
+      this.#finishRun();
+    }
+  }
+
+  /**
+   * A view of the shared input area for a socket to read into directly
+   * (net.Socket `onread`). Valid until the next push or readBuffer call;
+   * write at most `.length` bytes, then call pushReadBuffer(n).
+   */
+  readBuffer(): Uint8Array {
+    const area = this.#wasm.areas[0]!;
+    refreshViews();
+    return new Uint8Array(views.buffer, area.input, INPUT_SIZE);
+  }
+
+  /** Parses `n` bytes that were just written into readBuffer(). */
+  pushReadBuffer(n: number): void {
+    if (this.#state !== 'open' || n <= 0) return;
+    const area = this.#wasm.areas[0]!;
+    n = Math.min(n, INPUT_SIZE);
+    if (this.#running || depth !== 0) {
+      // Not at top level: the read area may be in use; copy out and push normally.
+      this.push(views.u8.slice(area.input, area.input + n));
+      return;
+    }
+    this.#running = true;
+    depth++;
+    try {
+      this.#run(area.input, n, area.table);
+      this.#drainQueue(area.input, area.size, area.table);
+    } finally {
+      depth--;
+      this.#finishRun();
+    }
+  }
+
+  /** Telemetry: readable at any time. */
+  get stats(): DecoderStats {
+    if (this.#state === 'destroyed') {
+      return { frames: 0, messages: 0, bytesIn: 0, bufferedBytes: 0, peakBufferedBytes: 0, lastErrorCode: this.#lastErrorCode };
+    }
+    const stat = this.#wasm.exports.decoderStat;
+    const p = this.#ptr;
+    return {
+      frames: stat(p, 0),
+      messages: stat(p, 1),
+      bytesIn: stat(p, 2),
+      bufferedBytes: stat(p, 3),
+      peakBufferedBytes: stat(p, 4),
+      lastErrorCode: this.#lastErrorCode,
+    };
+  }
+
+  /** Frees this decoder's WebAssembly memory now; later pushes are ignored. */
+  destroy(): void {
+    if (this.#state === 'destroyed') return;
+    this.#state = 'destroyed';
+    this.#queue = null;
+    registry?.unregister(this);
+    if (!this.#running) this.#free();
+    // else: freed when the current run unwinds (#finishRun).
+  }
+
+  /** Size of the shared WebAssembly memory in bytes (all decoders share it; it never shrinks). */
+  static memoryBytes(): number {
+    return memoryBytes();
+  }
+
+  /** True when `view` is a view of decoder memory (valid only until its handler returns). */
+  static isDecoderMemory(view: ArrayBufferView): boolean {
+    return isWasmMemory(view);
+  }
+
+  #free(): void {
+    if (this.#ptr !== 0) {
+      this.#wasm.exports.destroyDecoder(this.#ptr);
+      this.#ptr = 0;
+    }
+  }
+
+  #finishRun(): void {
+    this.#running = false;
+    if (this.#state === 'destroyed') this.#free();
+    else if (this.#ptr !== 0) this.#wasm.exports.releaseHeld(this.#ptr);
+  }
+
+  #pushThrough(input: number, size: number, table: number, chunk: Uint8Array): void {
+    for (let off = 0; off < chunk.length && this.#state === 'open';) {
+      const n = Math.min(size, chunk.length - off);
+      views.u8.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), input);
+      this.#run(input, n, table);
+      off += n;
+    }
+  }
+
+  #drainQueue(input: number, size: number, table: number): void {
+    while (this.#queue !== null && this.#state === 'open') {
+      const queued = this.#queue;
+      this.#queue = null;
+      for (const chunk of queued) this.#pushThrough(input, size, table, chunk);
+    }
+  }
+
+  /** Parses [input, input+len) to the end, dispatching each batch of descriptors. */
+  #run(input: number, len: number, table: number): void {
+    const parse = this.#wasm.exports.parse;
+    const head = table >>> 2;
+    for (let off = 0; off < len && this.#state === 'open';) {
+      const count = parse(this.#ptr, input + off, len - off, table, TABLE_CAPACITY);
+      refreshViews();
+      off += views.u32[head + 1]!;
+      if (count !== 0) this.#dispatch(head + 4, count);
+    }
+  }
+
+  #dispatch(entry: number, count: number): void {
+    for (let i = 0; i < count; i++, entry += 4) {
+      if (this.#state === 'destroyed') return;
+      const u32 = views.u32;
+      const kind = u32[entry]!;
+      const ptr = u32[entry + 1]!;
+      const len = u32[entry + 2]!;
+      switch (kind & 0xff) {
+        case EV_MESSAGE:
+          this.#onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);
+          break;
+        case EV_FRAGMENT:
+          this.#onFragment(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
+          break;
+        case EV_PING:
+          this.#onPing(new Uint8Array(views.buffer, ptr, len));
+          break;
+        case EV_PONG:
+          this.#onPong(new Uint8Array(views.buffer, ptr, len));
+          break;
+        case EV_CLOSE: {
+          this.#state = 'closed';
+          const reason = len === 0 ? '' : utf8.decode(new Uint8Array(views.buffer, ptr, len));
+          this.#onClose(u32[entry + 3]!, reason);
+          return;
+        }
+        case EV_ERROR: {
+          this.#state = 'failed';
+          const error = errorFromId(u32[entry + 3]!, ptr);
+          this.#lastErrorCode = error.closeCode;
+          this.#onError(error);
+          return;
+        }
+      }
+    }
+  }
+}

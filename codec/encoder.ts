@@ -1,0 +1,243 @@
+// Encoder: payloads in, frame bytes out (sans-I/O), RFC 6455 §5.
+//
+// Server role never masks (§5.1) and never copies the payload: each frame is
+// a header chunk followed by a view of the caller's bytes, ready for
+// writev/cork. The caller must not change those bytes until they are written.
+// Client role masks every frame with a fresh key (§5.3, §10.3) in one v128
+// pass through WebAssembly into an output buffer it owns. Keys come from a
+// pool filled by crypto.getRandomValues (or an injected `randomFill`).
+// Returned chunks never alias WebAssembly memory, so they stay valid.
+
+import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Wasm } from './wasm.js';
+import { isSendableCloseCode } from './errors.js';
+import type { Role } from './decoder.js';
+
+export interface EncoderOptions {
+  /** 'client' masks every frame; 'server' never masks. Default 'server'. */
+  role?: Role;
+  /** Fills a buffer with random bytes for mask keys. Default crypto.getRandomValues. */
+  randomFill?: (buf: Uint8Array) => void;
+}
+
+export interface MessageOptions {
+  /** Binary (opcode 2) or text (opcode 1). Default: text for a string, binary otherwise. */
+  binary?: boolean;
+  /** Split into frames of at most this many payload bytes. Default 0: one frame. */
+  fragmentSize?: number;
+}
+
+export interface FragmentOptions {
+  /** Opcode of the message, taken from its first fragment. Default as in message(). */
+  binary?: boolean;
+  /** True on the message's last fragment. */
+  fin: boolean;
+}
+
+const OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
+const KEY_POOL_BYTES = 4096;
+/** Below this, masking in JS beats three crossings into WebAssembly. */
+const SMALL_MASKED = 128;
+
+const textEncoder = new TextEncoder();
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const allocOutput: (size: number) => Uint8Array = NodeBuffer
+  ? (size) => NodeBuffer.allocUnsafe(size)
+  : (size) => new Uint8Array(size);
+
+function defaultRandomFill(buf: Uint8Array): void {
+  globalThis.crypto.getRandomValues(buf);
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  if (typeof data === 'string') return textEncoder.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new TypeError('data must be a Uint8Array or a string');
+}
+
+/** Header length of a frame with `len` payload bytes (§5.2). */
+function headerLength(len: number, masked: boolean): number {
+  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/** Writes a header into `out` at `at`; returns its length. The key is 4 wire bytes from `keys` at `k`. */
+function writeHeader(out: Uint8Array, at: number, b0: number, len: number, keys: Uint8Array | null, k: number): number {
+  const maskBit = keys !== null ? 0x80 : 0;
+  let i = at;
+  out[i++] = b0;
+  if (len < 126) {
+    out[i++] = maskBit | len;
+  } else if (len < 65536) {
+    out[i++] = maskBit | 126;
+    out[i++] = len >>> 8;
+    out[i++] = len & 0xff;
+  } else {
+    out[i++] = maskBit | 127;
+    const hi = Math.floor(len / 2 ** 32);
+    out[i++] = hi >>> 24; out[i++] = (hi >>> 16) & 0xff; out[i++] = (hi >>> 8) & 0xff; out[i++] = hi & 0xff;
+    out[i++] = len >>> 24; out[i++] = (len >>> 16) & 0xff; out[i++] = (len >>> 8) & 0xff; out[i++] = len & 0xff;
+  }
+  if (keys !== null) {
+    out[i++] = keys[k]!; out[i++] = keys[k + 1]!; out[i++] = keys[k + 2]!; out[i++] = keys[k + 3]!;
+  }
+  return i - at;
+}
+
+export class Encoder {
+  readonly role: Role;
+  #masked: boolean;
+  #randomFill: (buf: Uint8Array) => void;
+  #keys: Uint8Array | null = null;
+  #keyPos = KEY_POOL_BYTES;
+  #fragmenting = false;
+  #wasm: Wasm | null = null;
+
+  constructor(options: EncoderOptions = {}) {
+    const role = options.role ?? 'server';
+    if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
+    this.role = role;
+    this.#masked = role === 'client';
+    this.#randomFill = options.randomFill ?? defaultRandomFill;
+  }
+
+  /** Frames a whole message. */
+  message(data: Uint8Array | string, options: MessageOptions = {}): Uint8Array[] {
+    if (this.#fragmenting) throw new Error('a fragmented message is in progress: finish it with fragment(..., { fin: true })');
+    const binary = options.binary ?? typeof data !== 'string';
+    const fragmentSize = options.fragmentSize ?? 0;
+    if (!Number.isInteger(fragmentSize) || fragmentSize < 0) throw new RangeError('fragmentSize must be an integer >= 0');
+    return this.#frames(toBytes(data), binary ? OP_BINARY : OP_TEXT, true, fragmentSize);
+  }
+
+  /** Frames one piece of a message sent piece by piece; the first piece sets text or binary. */
+  fragment(data: Uint8Array | string, options: FragmentOptions): Uint8Array[] {
+    const opcode = this.#fragmenting ? 0 : (options.binary ?? typeof data !== 'string') ? OP_BINARY : OP_TEXT;
+    const fin = options.fin === true;
+    const frames = this.#frames(toBytes(data), opcode, fin, 0);
+    this.#fragmenting = !fin;
+    return frames;
+  }
+
+  ping(payload: Uint8Array | string = new Uint8Array(0)): Uint8Array[] {
+    return this.#control(OP_PING, toBytes(payload));
+  }
+
+  pong(payload: Uint8Array | string = new Uint8Array(0)): Uint8Array[] {
+    return this.#control(OP_PONG, toBytes(payload));
+  }
+
+  /** A close frame; no code means an empty body (the peer sees 1005). */
+  close(code?: number, reason: string = ''): Uint8Array[] {
+    if (code === undefined) {
+      if (reason !== '') throw new TypeError('a close reason needs a close code');
+      return this.#control(OP_CLOSE, new Uint8Array(0));
+    }
+    if (!isSendableCloseCode(code)) throw new RangeError(`invalid close code ${code} (RFC 6455 §7.4)`);
+    const text = textEncoder.encode(reason);
+    const body = new Uint8Array(2 + text.length);
+    body[0] = code >>> 8;
+    body[1] = code & 0xff;
+    body.set(text, 2);
+    return this.#control(OP_CLOSE, body);
+  }
+
+  #control(opcode: number, payload: Uint8Array): Uint8Array[] {
+    // §5.5: control frames carry at most 125 bytes and are never fragmented.
+    if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
+    return this.#frames(payload, opcode, true, 0);
+  }
+
+  /** Takes `count` mask keys from the pool; returns their offset in it. */
+  #takeKeys(count: number): number {
+    if (this.#keys === null) this.#keys = new Uint8Array(KEY_POOL_BYTES);
+    if (this.#keyPos + count * 4 > KEY_POOL_BYTES) {
+      this.#randomFill(this.#keys);
+      this.#keyPos = 0;
+    }
+    const at = this.#keyPos;
+    this.#keyPos += count * 4;
+    return at;
+  }
+
+  #frames(payload: Uint8Array, opcode: number, fin: boolean, fragmentSize: number): Uint8Array[] {
+    const len = payload.length;
+    const size = fragmentSize === 0 || fragmentSize >= len ? Math.max(len, 1) : fragmentSize;
+    const count = len === 0 ? 1 : Math.ceil(len / size);
+    const lastLen = len - (count - 1) * size;
+    return this.#masked
+      ? this.#maskedFrames(payload, opcode, fin, size, count, lastLen)
+      : this.#plainFrames(payload, opcode, fin, size, count, lastLen);
+  }
+
+  /** Server role: header chunks and views of the payload, no copy. */
+  #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
+    const headers = new Uint8Array(headerLength(size, false) * (count - 1) + headerLength(lastLen, false));
+    const out: Uint8Array[] = [];
+    let h = 0;
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      const last = i === count - 1;
+      const n = last ? lastLen : size;
+      const hl = writeHeader(headers, h, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, null, 0);
+      out.push(count === 1 ? headers : headers.subarray(h, h + hl));
+      if (n !== 0) out.push(count === 1 && n === payload.length ? payload : payload.subarray(p, p + n));
+      h += hl;
+      p += n;
+    }
+    return out;
+  }
+
+  /** Client role: one owned buffer of masked frames. */
+  #maskedFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
+    const total = (headerLength(size, true) + size) * (count - 1) + headerLength(lastLen, true) + lastLen;
+    const out = allocOutput(total);
+    if (count === 1 && lastLen <= SMALL_MASKED) {
+      const k = this.#takeKeys(1);
+      const keys = this.#keys!;
+      let o = writeHeader(out, 0, (fin ? 0x80 : 0) | opcode, lastLen, keys, k);
+      for (let i = 0; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
+      return [out];
+    }
+    const w = (this.#wasm ??= getWasm());
+    if (size <= ENCODE_SLICE >>> 1) {
+      // Many frames per slice: WebAssembly writes headers and masked payloads.
+      const perSlice = Math.min(ENCODE_MAX_FRAMES, Math.floor(ENCODE_SLICE / size));
+      let o = 0;
+      for (let first = 0; first < count; first += perSlice) {
+        const frames = Math.min(perSlice, count - first);
+        const start = first * size;
+        const bytes = Math.min(frames * size, payload.length - start);
+        const k = this.#takeKeys(frames);
+        const u8 = views.u8;
+        u8.set(this.#keys!.subarray(k, k + frames * 4), w.encodeKeys);
+        if (bytes !== 0) u8.set(payload.subarray(start, start + bytes), w.encodeSrc);
+        const lastSlice = first + frames >= count;
+        const written = w.exports.encodeFrames(w.encodeSrc, bytes, w.encodeDst, size, first === 0 ? opcode : 0, lastSlice && fin ? 1 : 0, 1, w.encodeKeys);
+        out.set(u8.subarray(w.encodeDst, w.encodeDst + written), o);
+        o += written;
+      }
+      return [out];
+    }
+    // Frames larger than a slice: header here, payload masked slice by slice in place.
+    let o = 0;
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      const last = i === count - 1;
+      const n = last ? lastLen : size;
+      const k = this.#takeKeys(1);
+      const keys = this.#keys!;
+      o += writeHeader(out, o, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, keys, k);
+      let key = (keys[k]! | (keys[k + 1]! << 8) | (keys[k + 2]! << 16) | (keys[k + 3]! << 24)) >>> 0;
+      for (let q = 0; q < n;) {
+        const m = Math.min(ENCODE_SLICE, n - q);
+        views.u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
+        key = w.exports.maskInto(w.encodeSrc, w.encodeSrc, m, key) >>> 0;
+        out.set(views.u8.subarray(w.encodeSrc, w.encodeSrc + m), o);
+        o += m;
+        q += m;
+      }
+      p += n;
+    }
+    refreshViews();
+    return [out];
+  }
+}

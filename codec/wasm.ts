@@ -1,0 +1,157 @@
+// Loads wsframe's WebAssembly module once per process (or realm) and keeps
+// typed views of its memory current.
+//
+// All decoders and encoders share one instance and one linear memory: an
+// idle decoder costs a few hundred bytes of it, not a memory of its own. The
+// module is embedded as base64 and compiled synchronously on first use, so
+// importing wsframe is enough in Node; browsers, where synchronous compiles
+// are limited to small modules on the main thread, can `await init()` first.
+//
+// `memory.grow()` detaches every view of the old buffer (WebAssembly JS API
+// §Memory.grow). Every call into WebAssembly that may grow memory is followed
+// by `refreshViews()`, and code reads `views.u8`/`views.u32` afresh rather than
+// keeping its own.
+
+import { wasmBase64 } from './generated/wasm-binary.js';
+
+export interface WasmExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  heapStart(): number;
+  heapInit(base: number): void;
+  heapAlloc(bytes: number): number;
+  heapFree(ptr: number): void;
+  heapClaimed(): number;
+  maskInto(src: number, dst: number, len: number, key: number): number;
+  validateUtf8(state: number, ptr: number, len: number): number;
+  createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number): number;
+  destroyDecoder(ptr: number): void;
+  releaseHeld(ptr: number): void;
+  decoderStat(ptr: number, which: number): number;
+  parse(state: number, input: number, len: number, table: number, cap: number): number;
+  writeHeader(dst: number, b0: number, len: number, masked: number, key: number): number;
+  encodeFrames(src: number, len: number, dst: number, fragmentSize: number, firstOpcode: number, lastFin: number, masked: number, keys: number): number;
+}
+
+/** Size of the top-level input area; socket reads land here directly. */
+export const INPUT_SIZE = 1 << 20;
+/** Input area of a nested push (a handler pushing into another decoder). */
+export const NESTED_INPUT_SIZE = 64 << 10;
+/** Descriptors per parse call; the parser resumes when the table is full. */
+export const TABLE_CAPACITY = 1024;
+const TABLE_BYTES = 16 + TABLE_CAPACITY * 16;
+/** Encoder scratch: payload slice in, framed slice out. */
+export const ENCODE_SLICE = 128 << 10;
+export const ENCODE_MAX_FRAMES = 1024;
+
+export interface ParseArea { input: number; size: number; table: number }
+
+export interface Wasm {
+  exports: WasmExports;
+  /** Parse areas by nesting depth; [0] is the socket read area. */
+  areas: ParseArea[];
+  encodeSrc: number;
+  encodeDst: number;
+  encodeKeys: number;
+}
+
+/** Current views of the shared memory. */
+export const views = {
+  buffer: new ArrayBuffer(0) as ArrayBuffer,
+  u8: new Uint8Array(0),
+  u32: new Uint32Array(0),
+};
+
+let wasm: Wasm | null = null;
+let memory: WebAssembly.Memory | null = null;
+
+export function refreshViews(): void {
+  const buffer = memory!.buffer;
+  if (buffer !== views.buffer) {
+    views.buffer = buffer;
+    views.u8 = new Uint8Array(buffer);
+    views.u32 = new Uint32Array(buffer);
+  }
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (NodeBuffer) return NodeBuffer.from(text, 'base64');
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The module bytes: the embedded build, or WSFRAME_WASM (e.g. the assertion-enabled debug build) in Node. */
+function moduleBytes(): Uint8Array {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const override = proc?.env?.WSFRAME_WASM;
+  if (override && typeof proc.getBuiltinModule === 'function') {
+    const fs = proc.getBuiltinModule('fs') as typeof import('node:fs');
+    return fs.readFileSync(override);
+  }
+  return decodeBase64(wasmBase64);
+}
+
+function setUp(instance: WebAssembly.Instance): Wasm {
+  const exports = instance.exports as unknown as WasmExports;
+  exports._initialize();
+  memory = exports.memory;
+  exports.heapInit(exports.heapStart());
+  const alloc = (bytes: number): number => {
+    const ptr = exports.heapAlloc(bytes);
+    if (ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory');
+    return ptr;
+  };
+  const areas: ParseArea[] = [{ input: alloc(INPUT_SIZE), size: INPUT_SIZE, table: alloc(TABLE_BYTES) }];
+  const w: Wasm = {
+    exports,
+    areas,
+    encodeSrc: alloc(ENCODE_SLICE),
+    encodeDst: alloc(ENCODE_SLICE + ENCODE_MAX_FRAMES * 14),
+    encodeKeys: alloc(ENCODE_MAX_FRAMES * 4),
+  };
+  refreshViews();
+  return w;
+}
+
+/** The shared instance, compiled synchronously on first use. */
+export function getWasm(): Wasm {
+  if (wasm === null) {
+    const module = new WebAssembly.Module(moduleBytes() as BufferSource);
+    wasm = setUp(new WebAssembly.Instance(module, {}));
+  }
+  return wasm;
+}
+
+/** Compiles the module asynchronously (for browsers); a no-op once loaded. */
+export async function init(): Promise<void> {
+  if (wasm !== null) return;
+  const { instance } = await WebAssembly.instantiate(moduleBytes() as BufferSource, {});
+  if (wasm === null) wasm = setUp(instance);
+}
+
+/** The parse area for nesting depth `depth`, allocated on first need. */
+export function parseArea(w: Wasm, depth: number): ParseArea {
+  let area = w.areas[depth];
+  if (area === undefined) {
+    const input = w.exports.heapAlloc(NESTED_INPUT_SIZE);
+    const table = w.exports.heapAlloc(TABLE_BYTES);
+    if (input === 0 || table === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory');
+    refreshViews();
+    area = { input, size: NESTED_INPUT_SIZE, table };
+    w.areas[depth] = area;
+  }
+  return area;
+}
+
+/** Bytes of linear memory in use by the shared instance (it never shrinks). */
+export function memoryBytes(): number {
+  return getWasm().exports.memory.buffer.byteLength;
+}
+
+/** True when `view` aliases the shared WebAssembly memory (and so is only valid briefly). */
+export function isWasmMemory(view: ArrayBufferView): boolean {
+  return wasm !== null && view.buffer === wasm.exports.memory.buffer;
+}

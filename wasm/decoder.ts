@@ -1,0 +1,430 @@
+// The incremental frame parser and reassembler (RFC 6455 §5).
+//
+// One call of `parse` takes all it can from one input slice: complete headers
+// are validated, payloads unmasked (v128) and either delivered in place
+// (a single-frame message that sits whole in the input), streamed
+// (onFragment mode), or unmasked-and-copied in one pass into the decoder's
+// reassembly buffer. What it finds is written to a descriptor table that
+// TypeScript dispatches from, so the JS<->WASM boundary is crossed per input
+// slice, not per frame. Anything left incomplete at the end of the slice (a
+// partial header, a partial control frame) is carried in the decoder's state;
+// the input slice itself is free again when parse returns.
+//
+// A descriptor may point into the reassembly or control buffer; those are
+// "held" until TypeScript has dispatched them (the next parse call), and the
+// parser yields rather than overwrite a held buffer.
+
+import { heapAlloc, heapFree, heapGrow, heapCapacity } from "./heap";
+import { maskInto } from "./mask";
+import { validateUtf8, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
+import {
+  OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN,
+  ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
+  ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK,
+  ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
+  ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY,
+  isValidCloseCode,
+} from "./protocol";
+
+const PHASE_HEADER: u32 = 0;
+const PHASE_PAYLOAD: u32 = 1;
+const PHASE_CLOSED: u32 = 2;  // a close frame was received: the rest of the stream is ignored
+const PHASE_FAILED: u32 = 3;  // a protocol error was reported: the rest is ignored
+
+/** Reassembly buffers larger than this are given back to the heap after each message. */
+const KEEP_BUFFER: usize = 64 * 1024;
+
+/** Descriptor table: a 16-byte head (count, consumed) then 16-byte entries. */
+export const TABLE_HEAD: usize = 16;
+export const ENTRY_SIZE: usize = 16;
+
+@unmanaged
+class DecoderState {
+  expectMask: u32;      // server role: frames from the client must be masked (§5.1)
+  streaming: u32;       // deliver payload pieces as they arrive instead of whole messages
+  maxFragments: u32;    // 0 = no cap
+  phase: u32;
+  maxMessage: u64;
+  // The frame being received.
+  hdrLen: u32;          // header bytes carried over from earlier input
+  hdrChecked: u32;      // 1: first two bytes validated; 2: length validated too
+  opcode: u32;
+  fin: u32;
+  masked: u32;
+  key: u32;             // mask key rotated to the next payload byte
+  frameLen: u64;
+  remaining: u64;
+  // The message being received.
+  inMessage: u32;       // a non-FIN data frame was seen: continuation frames expected
+  msgOpcode: u32;       // OP_TEXT or OP_BINARY of the current message
+  msgLen: u64;          // payload bytes declared by its frame headers so far
+  fragments: u32;
+  utf8: u32;            // incremental validator state
+  // Buffers.
+  buf: usize;
+  bufCap: usize;
+  bufLen: usize;
+  bufHeld: u32;
+  ctrlLen: u32;
+  ctrlHeld: u32;
+  lastError: u32;
+  // Telemetry.
+  frames: u64;
+  messages: u64;
+  bytesIn: u64;
+  peakBuffered: u64;
+}
+
+// Inline areas after the struct: carried header bytes, carried control payload.
+// @ts-ignore: decorator
+@inline const HDR_AREA: usize = offsetof<DecoderState>();
+// @ts-ignore: decorator
+@inline const CTRL_AREA: usize = HDR_AREA + 16;
+// @ts-ignore: decorator
+@inline const STATE_SIZE: usize = CTRL_AREA + 128;
+
+export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, maxFragments: u32): usize {
+  const ptr = heapAlloc(STATE_SIZE);
+  if (ptr == 0) return 0;
+  memory.fill(ptr, 0, STATE_SIZE);
+  const s = changetype<DecoderState>(ptr);
+  s.expectMask = expectMask;
+  s.streaming = streaming;
+  s.maxFragments = maxFragments;
+  s.maxMessage = maxMessage >= 1.8e19 ? u64.MAX_VALUE : <u64>maxMessage;
+  return ptr;
+}
+
+export function destroyDecoder(ptr: usize): void {
+  const s = changetype<DecoderState>(ptr);
+  heapFree(s.buf);
+  heapFree(ptr);
+}
+
+/** Gives back the reassembly buffer's content once TypeScript has dispatched it. */
+export function releaseHeld(ptr: usize): void {
+  const s = changetype<DecoderState>(ptr);
+  if (s.bufHeld != 0) {
+    s.bufHeld = 0;
+    s.bufLen = 0;
+    if (s.bufCap > KEEP_BUFFER) {
+      heapFree(s.buf);
+      s.buf = 0;
+      s.bufCap = 0;
+    }
+  }
+  if (s.ctrlHeld != 0) {
+    s.ctrlHeld = 0;
+    s.ctrlLen = 0;
+  }
+}
+
+/** Telemetry, read by TypeScript on demand. */
+export function decoderStat(ptr: usize, which: u32): f64 {
+  const s = changetype<DecoderState>(ptr);
+  switch (which) {
+    case 0: return <f64>s.frames;
+    case 1: return <f64>s.messages;
+    case 2: return <f64>s.bytesIn;
+    case 3: return s.bufHeld != 0 ? 0 : <f64>s.bufLen + <f64>s.ctrlLen + <f64>s.hdrLen;
+    case 4: return <f64>s.peakBuffered;
+    case 5: return <f64>s.lastError;
+    case 6: return <f64>s.phase;
+  }
+  return 0;
+}
+
+// @ts-ignore: decorator
+@inline function emit(table: usize, n: u32, kind: u32, ptr: usize, len: usize, extra: u32): void {
+  const e = table + TABLE_HEAD + <usize>n * ENTRY_SIZE;
+  store<u32>(e, kind);
+  store<u32>(e, <u32>ptr, 4);
+  store<u32>(e, <u32>len, 8);
+  store<u32>(e, extra, 12);
+}
+
+/** Header length implied by its first two bytes (§5.2). */
+// @ts-ignore: decorator
+@inline function headerSize(b1: u32): u32 {
+  const len7 = b1 & 0x7F;
+  return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) != 0 ? 4 : 0);
+}
+
+/** Rules that the first two header bytes alone decide; 0 when they pass. */
+function checkFirstTwo(s: DecoderState, b0: u32, b1: u32): u32 {
+  // §5.2: RSV bits must be 0 unless an extension defines them (none is negotiated).
+  if ((b0 & 0x30) != 0) return ERR_RSV23;
+  if ((b0 & 0x40) != 0) return ERR_RSV1;
+  const opcode = b0 & 0x0F;
+  const fin = b0 & 0x80;
+  if (opcode == OP_CONTINUATION) {
+    if (s.inMessage == 0) return ERR_UNEXPECTED_CONTINUATION;          // §5.4
+  } else if (opcode == OP_TEXT || opcode == OP_BINARY) {
+    if (s.inMessage != 0) return ERR_EXPECTED_CONTINUATION;            // §5.4
+  } else if (opcode == OP_CLOSE || opcode == OP_PING || opcode == OP_PONG) {
+    if (fin == 0) return ERR_CONTROL_FRAGMENTED;                       // §5.5
+    const len7 = b1 & 0x7F;
+    if (len7 > 125) return ERR_CONTROL_TOO_LONG;                       // §5.5
+    if (opcode == OP_CLOSE && len7 == 1) return ERR_CLOSE_LENGTH_ONE;  // §5.5.1
+  } else {
+    return ERR_INVALID_OPCODE;                                         // §5.2 reserved
+  }
+  // §5.1: a client masks every frame, a server masks none.
+  if ((b1 & 0x80) == 0) { if (s.expectMask != 0) return ERR_EXPECTED_MASK; }
+  else if (s.expectMask == 0) return ERR_UNEXPECTED_MASK;
+  return 0;
+}
+
+/** Reads the payload length; returns an error id or 0 and leaves the length in s.frameLen. */
+function checkLength(s: DecoderState, b0: u32, h: usize): u32 {
+  const len7 = <u32>load<u8>(h, 1) & 0x7F;
+  let len: u64;
+  if (len7 == 126) {
+    len = (<u64>load<u8>(h, 2) << 8) | <u64>load<u8>(h, 3);
+  } else if (len7 == 127) {
+    len = bswap<u64>(load<u64>(h, 2));
+    if ((len >> 63) != 0) return ERR_LENGTH_MSB;  // §5.2: the most significant bit MUST be 0
+  } else {
+    len = <u64>len7;
+  }
+  s.frameLen = len;
+  const opcode = b0 & 0x0F;
+  if (opcode < 8) {
+    // Limits come from the header, before any byte of payload is stored.
+    const before = opcode == OP_CONTINUATION ? s.msgLen : 0;
+    if (len > s.maxMessage || before + len > s.maxMessage) return ERR_MESSAGE_TOO_BIG;
+    if (s.maxFragments != 0 && opcode == OP_CONTINUATION && s.fragments >= s.maxFragments) return ERR_TOO_MANY_FRAGMENTS;
+  }
+  return 0;
+}
+
+/** Takes a complete, validated header at h into the frame and message state. */
+function beginFrame(s: DecoderState, h: usize): void {
+  const b0 = <u32>load<u8>(h);
+  const b1 = <u32>load<u8>(h, 1);
+  const opcode = b0 & 0x0F;
+  const fin: u32 = (b0 & 0x80) != 0 ? 1 : 0;
+  s.opcode = opcode;
+  s.fin = fin;
+  s.masked = (b1 & 0x80) != 0 ? 1 : 0;
+  s.key = s.masked != 0 ? load<u32>(h + headerSize(b1) - 4) : 0;
+  s.remaining = s.frameLen;
+  s.frames++;
+  if (opcode < 8) {
+    if (opcode != OP_CONTINUATION) {
+      s.msgOpcode = opcode;
+      s.msgLen = 0;
+      s.fragments = 0;
+      s.utf8 = UTF8_ACCEPT;
+    }
+    s.msgLen += s.frameLen;
+    s.fragments++;
+    s.inMessage = fin != 0 ? 0 : 1;
+  }
+  s.phase = PHASE_PAYLOAD;
+}
+
+/** Makes room for `need` bytes in the reassembly buffer; false if memory cannot grow. */
+function reserve(s: DecoderState, need: usize): bool {
+  if (need <= s.bufCap) return true;
+  // When the block must move, take room for growth: double, but never past
+  // what the message can still need.
+  let known: u64 = s.inMessage == 0 ? <u64>s.bufLen + s.remaining : s.maxMessage;
+  let preferred: u64 = <u64>s.bufCap * 2;
+  if (preferred > known) preferred = known;
+  if (preferred < <u64>need) preferred = <u64>need;
+  const p = heapGrow(s.buf, s.bufLen, need, <usize>preferred);
+  if (p == 0) return false;
+  s.buf = p;
+  s.bufCap = heapCapacity(p);
+  return true;
+}
+
+/**
+ * Parses [input, input+len). Writes descriptors to `table` (at most `cap`),
+ * their count and the bytes consumed to the table head; returns the count.
+ * It stops early only when the table is full or a held buffer is needed,
+ * and then always after emitting at least one descriptor.
+ */
+export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u32): u32 {
+  const s = changetype<DecoderState>(ptr);
+  // Everything emitted by earlier calls has been dispatched by now.
+  releaseHeld(ptr);
+  let pos: usize = 0;
+  let n: u32 = 0;
+  while (true) {
+    if (s.phase >= PHASE_CLOSED) { pos = len; break; }
+    if (n >= cap) break;
+
+    if (s.phase == PHASE_HEADER) {
+      if (pos == len) break;
+      let h: usize;
+      if (s.hdrLen == 0 && len - pos >= 2 && len - pos >= <usize>headerSize(<u32>load<u8>(input + pos, 1))) {
+        // Fast path: the whole header is in this input.
+        h = input + pos;
+        const b0 = <u32>load<u8>(h);
+        let err = checkFirstTwo(s, b0, <u32>load<u8>(h, 1));
+        if (err == 0) err = checkLength(s, b0, h);
+        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
+        pos += headerSize(<u32>load<u8>(h, 1));
+      } else {
+        // Carry header bytes across inputs, validating each part as soon as it is complete.
+        h = ptr + HDR_AREA;
+        let complete = false;
+        let err: u32 = 0;
+        while (pos < len) {
+          const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
+          if (s.hdrLen >= need) { complete = true; break; }
+          store<u8>(h + s.hdrLen, load<u8>(input + pos));
+          s.hdrLen++;
+          pos++;
+          if (s.hdrLen == 2 && s.hdrChecked == 0) {
+            err = checkFirstTwo(s, <u32>load<u8>(h), <u32>load<u8>(h, 1));
+            if (err != 0) break;
+            s.hdrChecked = 1;
+          }
+          const b1 = <u32>load<u8>(h, 1);
+          const lenEnd: u32 = (b1 & 0x7F) == 126 ? 4 : (b1 & 0x7F) == 127 ? 10 : 2;
+          if (s.hdrLen >= lenEnd && s.hdrChecked == 1) {
+            err = checkLength(s, <u32>load<u8>(h), h);
+            if (err != 0) break;
+            s.hdrChecked = 2;
+          }
+        }
+        if (err == 0 && !complete && s.hdrLen >= 2 && s.hdrLen >= headerSize(<u32>load<u8>(h, 1))) complete = true;
+        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
+        if (!complete) break;  // pos == len: wait for more input
+        s.hdrLen = 0;
+        s.hdrChecked = 0;
+      }
+      beginFrame(s, h);
+      continue;
+    }
+
+    // PHASE_PAYLOAD
+    const here = len - pos;
+    const avail: usize = s.remaining < <u64>here ? <usize>s.remaining : here;
+    const p = input + pos;
+
+    if (s.opcode >= 8) {
+      // Control frame (§5.5): at most 125 bytes, delivered whole.
+      let payload: usize;
+      let size: usize;
+      if (s.ctrlLen == 0 && s.remaining == s.frameLen && avail == <usize>s.remaining) {
+        payload = p;
+        size = avail;
+        if (s.masked != 0) maskInto(p, p, size, s.key);
+        pos += size;
+      } else {
+        if (s.ctrlHeld != 0) break;
+        s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
+        s.ctrlLen += <u32>avail;
+        s.remaining -= <u64>avail;
+        pos += avail;
+        if (s.remaining != 0) break;
+        payload = ptr + CTRL_AREA;
+        size = s.ctrlLen;
+        s.ctrlHeld = 1;
+      }
+      s.remaining = 0;
+      s.phase = PHASE_HEADER;
+      if (s.opcode == OP_PING) {
+        emit(table, n++, EV_PING, payload, size, 0);
+      } else if (s.opcode == OP_PONG) {
+        emit(table, n++, EV_PONG, payload, size, 0);
+      } else {
+        // §5.5.1, §7.1.5: no body means "no status code" (1005).
+        let code: u32 = 1005;
+        if (size >= 2) {
+          code = (<u32>load<u8>(payload) << 8) | <u32>load<u8>(payload, 1);
+          if (!isValidCloseCode(code)) { n = fail(s, table, n, ERR_INVALID_CLOSE_CODE, code); pos = len; break; }
+          if (validateUtf8(UTF8_ACCEPT, payload + 2, size - 2) != UTF8_ACCEPT) {
+            n = fail(s, table, n, ERR_INVALID_CLOSE_UTF8); pos = len; break;
+          }
+          emit(table, n++, EV_CLOSE, payload + 2, size - 2, code);
+        } else {
+          emit(table, n++, EV_CLOSE, payload, 0, code);
+        }
+        s.phase = PHASE_CLOSED;
+        pos = len;
+        break;
+      }
+      continue;
+    }
+
+    const text = s.msgOpcode == OP_TEXT;
+    const flags: u32 = text ? 0 : FLAG_BINARY;
+
+    if (s.streaming != 0) {
+      // Streaming delivery: every piece is unmasked in place and handed over as it is.
+      if (avail != 0) {
+        if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
+        if (text) {
+          s.utf8 = validateUtf8(s.utf8, p, avail);
+          if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+        }
+        s.remaining -= <u64>avail;
+        pos += avail;
+      }
+      const last = s.remaining == 0 && s.fin != 0;
+      if (last && text && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+      if (avail != 0 || last) emit(table, n++, EV_FRAGMENT | flags | (last ? FLAG_FIN : 0), p, avail, 0);
+      if (s.remaining != 0) break;
+      s.phase = PHASE_HEADER;
+      if (last) { s.messages++; s.msgOpcode = 0; }
+      continue;
+    }
+
+    if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && avail == <usize>s.remaining) {
+      // A single-frame message whole in the input: unmask and deliver it in place.
+      if (s.masked != 0) maskInto(p, p, avail, s.key);
+      if (text && validateUtf8(UTF8_ACCEPT, p, avail) != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+      pos += avail;
+      s.remaining = 0;
+      s.phase = PHASE_HEADER;
+      s.messages++;
+      s.msgOpcode = 0;
+      emit(table, n++, EV_MESSAGE | flags, p, avail, 0);
+      continue;
+    }
+
+    // Reassembly: unmask and copy in one pass, validate text as it lands.
+    if (s.bufHeld != 0) break;
+    if (avail != 0) {
+      const need = s.bufLen + avail;
+      if (!reserve(s, need)) { n = fail(s, table, n, ERR_OUT_OF_MEMORY); pos = len; break; }
+      const dst = s.buf + s.bufLen;
+      if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
+      else memory.copy(dst, p, avail);
+      if (text) {
+        s.utf8 = validateUtf8(s.utf8, dst, avail);
+        if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+      }
+      s.bufLen = need;
+      if (<u64>need > s.peakBuffered) s.peakBuffered = <u64>need;
+      s.remaining -= <u64>avail;
+      pos += avail;
+    }
+    if (s.remaining != 0) break;
+    s.phase = PHASE_HEADER;
+    if (s.fin != 0) {
+      if (text && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+      s.messages++;
+      s.msgOpcode = 0;
+      s.bufHeld = 1;
+      emit(table, n++, EV_MESSAGE | flags, s.buf, s.bufLen, 0);
+    }
+  }
+  s.bytesIn += <u64>pos;
+  store<u32>(table, n);
+  store<u32>(table, <u32>pos, 4);
+  return n;
+}
+
+function fail(s: DecoderState, table: usize, n: u32, err: u32, detail: u32 = 0): u32 {
+  s.phase = PHASE_FAILED;
+  s.lastError = err;
+  emit(table, n, EV_ERROR, detail, 0, err);
+  return n + 1;
+}
