@@ -6,4 +6,3 @@ export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.
 export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { init } from './wasm.js';
-export * from './handshake.js';
