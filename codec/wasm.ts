@@ -94,6 +94,15 @@ function moduleBytes(): Uint8Array {
   return decodeBase64(wasmBase64);
 }
 
+/** Only the debug build (assertions on) imports anything: the failed-assertion hook. */
+const imports = {
+  env: {
+    abort(_message: number, _file: number, line: number, column: number): never {
+      throw new Error(`wsframe: WebAssembly assertion failed at line ${line}:${column}`);
+    },
+  },
+};
+
 function setUp(instance: WebAssembly.Instance): Wasm {
   const exports = instance.exports as unknown as WasmExports;
   exports._initialize();
@@ -120,7 +129,7 @@ function setUp(instance: WebAssembly.Instance): Wasm {
 export function getWasm(): Wasm {
   if (wasm === null) {
     const module = new WebAssembly.Module(moduleBytes() as BufferSource);
-    wasm = setUp(new WebAssembly.Instance(module, {}));
+    wasm = setUp(new WebAssembly.Instance(module, imports));
   }
   return wasm;
 }
@@ -128,7 +137,7 @@ export function getWasm(): Wasm {
 /** Compiles the module asynchronously (for browsers); a no-op once loaded. */
 export async function init(): Promise<void> {
   if (wasm !== null) return;
-  const { instance } = await WebAssembly.instantiate(moduleBytes() as BufferSource, {});
+  const { instance } = await WebAssembly.instantiate(moduleBytes() as BufferSource, imports);
   if (wasm === null) wasm = setUp(instance);
 }
 

@@ -276,6 +276,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
         while (pos < len) {
           const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
           if (s.hdrLen >= need) { complete = true; break; }
+          assert(s.hdrLen < 14);
           store<u8>(h + s.hdrLen, load<u8>(input + pos));
           s.hdrLen++;
           pos++;
@@ -318,6 +319,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
         pos += size;
       } else {
         if (s.ctrlHeld != 0) break;
+        assert(<u64>s.ctrlLen + <u64>avail <= 125);
         s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
         s.ctrlLen += <u32>avail;
         s.remaining -= <u64>avail;
@@ -394,6 +396,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
     if (avail != 0) {
       const need = s.bufLen + avail;
       if (!reserve(s, need)) { n = fail(s, table, n, ERR_OUT_OF_MEMORY); pos = len; break; }
+      assert(need <= s.bufCap);
       const dst = s.buf + s.bufLen;
       if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
       else memory.copy(dst, p, avail);
@@ -416,6 +419,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
       emit(table, n++, EV_MESSAGE | flags, s.buf, s.bufLen, 0);
     }
   }
+  assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
   store<u32>(table, n);
   store<u32>(table, <u32>pos, 4);

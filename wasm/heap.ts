@@ -116,7 +116,10 @@ export function heapAlloc(bytes: usize): usize {
 export function heapFree(ptr: usize): void {
   if (ptr == 0) return;
   let b = ptr - HEADER;
+  // Debug builds catch a double free or a pointer that is not a block.
+  assert(b >= heapBase && b < heapTop && (b & 15) == 0 && isUsed(b));
   let size = sizeOf(b);
+  assert(size >= MIN_BLOCK && b + size <= heapTop);
   if (b + size == heapTop) {
     // The top block returns to the wilderness, with a free block below it.
     heapTop = b;
@@ -152,6 +155,7 @@ export function heapFree(ptr: usize): void {
 export function heapGrow(ptr: usize, usedBytes: usize, minBytes: usize, preferredBytes: usize): usize {
   if (ptr == 0) return heapAlloc(preferredBytes);
   const b = ptr - HEADER;
+  assert(b >= heapBase && b < heapTop && isUsed(b) && usedBytes <= minBytes);
   const size = sizeOf(b);
   const need = align16(minBytes + HEADER);
   if (need <= size) return ptr;
