@@ -171,37 +171,49 @@ export class Encoder {
   /** Server role: header chunks and views of the payload, no copy. */
   #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
     const headers = new Uint8Array(headerLength(size, false) * (count - 1) + headerLength(lastLen, false));
-    const out: Uint8Array[] = [];
+    if (count === 1) {
+      writeHeader(headers, 0, (fin ? 0x80 : 0) | opcode, lastLen, null, 0);
+      return lastLen === 0 ? [headers] : [headers, payload];
+    }
+    // Many frames: views made with the constructor (cheaper than subarray, which
+    // looks up a species constructor; for a Buffer payload, twice as cheap).
+    const out: Uint8Array[] = new Array(2 * count);
+    const hbuf = headers.buffer;
+    const pbuf = payload.buffer;
     let h = 0;
-    let p = 0;
+    let p = payload.byteOffset;
     for (let i = 0; i < count; i++) {
       const last = i === count - 1;
       const n = last ? lastLen : size;
       const hl = writeHeader(headers, h, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, null, 0);
-      out.push(count === 1 ? headers : headers.subarray(h, h + hl));
-      if (n !== 0) out.push(count === 1 && n === payload.length ? payload : payload.subarray(p, p + n));
+      out[2 * i] = new Uint8Array(hbuf, h, hl);
+      out[2 * i + 1] = new Uint8Array(pbuf, p, n);
       h += hl;
       p += n;
     }
     return out;
   }
 
-  /** Client role: one owned buffer of masked frames. */
+  /**
+   * Client role: masked frames in buffers it owns, one per slice of at most
+   * ~128 KiB. Slices rather than one big buffer: a fresh multi-megabyte
+   * allocation costs a page fault per 4 KiB on first touch, while slice-sized
+   * allocations are recycled by the allocator.
+   */
   #maskedFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
-    const total = (headerLength(size, true) + size) * (count - 1) + headerLength(lastLen, true) + lastLen;
-    const out = allocOutput(total);
     if (count === 1 && lastLen <= SMALL_MASKED) {
       const k = this.#takeKeys(1);
       const keys = this.#keys!;
+      const out = allocOutput(headerLength(lastLen, true) + lastLen);
       let o = writeHeader(out, 0, (fin ? 0x80 : 0) | opcode, lastLen, keys, k);
       for (let i = 0; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
       return [out];
     }
     const w = (this.#wasm ??= getWasm());
+    const chunks: Uint8Array[] = [];
     if (size <= ENCODE_SLICE >>> 1) {
       // Many frames per slice: WebAssembly writes headers and masked payloads.
       const perSlice = Math.min(ENCODE_MAX_FRAMES, Math.floor(ENCODE_SLICE / size));
-      let o = 0;
       for (let first = 0; first < count; first += perSlice) {
         const frames = Math.min(perSlice, count - first);
         const start = first * size;
@@ -212,32 +224,34 @@ export class Encoder {
         if (bytes !== 0) u8.set(payload.subarray(start, start + bytes), w.encodeSrc);
         const lastSlice = first + frames >= count;
         const written = w.exports.encodeFrames(w.encodeSrc, bytes, w.encodeDst, size, first === 0 ? opcode : 0, lastSlice && fin ? 1 : 0, 1, w.encodeKeys);
-        out.set(u8.subarray(w.encodeDst, w.encodeDst + written), o);
-        o += written;
+        const out = allocOutput(written);
+        out.set(u8.subarray(w.encodeDst, w.encodeDst + written));
+        chunks.push(out);
       }
-      return [out];
+      return chunks;
     }
-    // Frames larger than a slice: header here, payload masked slice by slice in place.
-    let o = 0;
+    // Frames larger than a slice: each slice masked in place, the header put before the first.
     let p = 0;
     for (let i = 0; i < count; i++) {
       const last = i === count - 1;
       const n = last ? lastLen : size;
       const k = this.#takeKeys(1);
       const keys = this.#keys!;
-      o += writeHeader(out, o, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, keys, k);
       let key = (keys[k]! | (keys[k + 1]! << 8) | (keys[k + 2]! << 16) | (keys[k + 3]! << 24)) >>> 0;
-      for (let q = 0; q < n;) {
+      const hl = headerLength(n, true);
+      for (let q = 0; q < n || q === 0; ) {
         const m = Math.min(ENCODE_SLICE, n - q);
+        const out = allocOutput((q === 0 ? hl : 0) + m);
+        const o = q === 0 ? writeHeader(out, 0, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, keys, k) : 0;
         views.u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
         key = w.exports.maskInto(w.encodeSrc, w.encodeSrc, m, key) >>> 0;
         out.set(views.u8.subarray(w.encodeSrc, w.encodeSrc + m), o);
-        o += m;
+        chunks.push(out);
         q += m;
+        if (m === 0) break;
       }
       p += n;
     }
-    refreshViews();
-    return [out];
+    return chunks;
   }
 }

@@ -41,7 +41,7 @@ export const NESTED_INPUT_SIZE = 64 << 10;
 export const TABLE_CAPACITY = 1024;
 const TABLE_BYTES = 16 + TABLE_CAPACITY * 16;
 /** Encoder scratch: payload slice in, framed slice out. */
-export const ENCODE_SLICE = 128 << 10;
+export const ENCODE_SLICE = 64 << 10;
 export const ENCODE_MAX_FRAMES = 1024;
 
 export interface ParseArea { input: number; size: number; table: number }

@@ -160,9 +160,12 @@ export function heapGrow(ptr: usize, usedBytes: usize, minBytes: usize, preferre
   const need = align16(minBytes + HEADER);
   if (need <= size) return ptr;
   if (b + size == heapTop) {
-    if (!ensureMemory(b + need)) return 0;
-    store<u32>(b, <u32>need);
-    heapTop = b + need;
+    // In place, in 64 KiB steps so that a buffer growing by small appends
+    // comes back here once per step, not once per append.
+    const grown = (need + 0xffff) & ~(<usize>0xffff);
+    if (!ensureMemory(b + grown)) return 0;
+    store<u32>(b, <u32>grown);
+    heapTop = b + grown;
     return ptr;
   }
   const next = b + size;
