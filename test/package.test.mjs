@@ -1,0 +1,44 @@
+// Embedders install the tarball, not a clone: `npm pack` must carry the built
+// WebAssembly, JavaScript and types, and need nothing compiled or installed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+
+test('the npm pack tarball installs into another project and works there', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsframe-pack-'));
+  try {
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
+    const files = packed[0].files.map((f) => f.path);
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wsframe.wasm', 'dist/decoder.js', 'dist/encoder.d.ts']) {
+      assert.ok(files.includes(f), `tarball has ${f}`);
+    }
+    assert.ok(!files.some((f) => f.startsWith('wasm/') || f.startsWith('test/') || f.startsWith('bench/')), 'no sources or tests shipped');
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    assert.deepEqual(Object.keys(manifest.dependencies ?? {}), [], 'no runtime dependencies');
+
+    const app = join(dir, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], { cwd: app, stdio: 'pipe' });
+    assert.ok(existsSync(join(app, 'node_modules/wsframe/dist/index.d.ts')));
+    writeFileSync(join(app, 'main.mjs'), `
+      import { Decoder, Encoder } from 'wsframe';
+      const out = [];
+      const d = new Decoder({ role: 'server', onMessage: (m, binary) => out.push(Buffer.from(m).toString() + ':' + binary) });
+      for (const c of new Encoder({ role: 'client' }).message('hi from a tarball')) d.push(c);
+      console.log(out.join());
+    `);
+    const printed = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
+    assert.equal(printed.trim(), 'hi from a tarball:false');
+    // CommonJS consumers on Node 20 can load it with a dynamic import.
+    writeFileSync(join(app, 'main.cjs'), `import('wsframe').then((m) => console.log(typeof m.Decoder, typeof m.accept));`);
+    assert.equal(execFileSync(process.execPath, ['main.cjs'], { cwd: app, encoding: 'utf8' }).trim(), 'function function');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
