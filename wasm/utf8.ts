@@ -66,6 +66,28 @@ function scalar(state: u32, p: usize, end: usize): u32 {
 // TOO_LARGE_1000 / OVERLONG_4 0x40  F5+ 80..8F / F0 80..8F
 // TWO_CONTS 0x80  continuation after continuation (valid only at byte 3/4)
 
+// Nibble tables of the lookup algorithm (see the error classes above).
+// @ts-ignore: decorator
+@inline function checkBlock(prev: v128, input: v128): v128 {
+  const byte1High = i8x16(0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, -128, -128, -128, -128, 0x21, 0x01, 0x15, 0x49);
+  const byte1Low = i8x16(-25, -93, -125, -125, -117, -53, -53, -53, -53, -53, -53, -53, -53, -37, -53, -53);
+  const byte2High = i8x16(0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, -26, -82, -70, -70, 0x01, 0x01, 0x01, 0x01);
+  const prev1 = i8x16.shuffle(prev, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+  const prev2 = i8x16.shuffle(prev, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
+  const prev3 = i8x16.shuffle(prev, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
+  const special = v128.and(
+    v128.and(
+      i8x16.swizzle(byte1High, i8x16.shr_u(prev1, 4)),
+      i8x16.swizzle(byte1Low, v128.and(prev1, i8x16.splat(0x0F)))),
+    i8x16.swizzle(byte2High, i8x16.shr_u(input, 4)));
+  // Third and fourth bytes of a sequence must be continuations (TWO_CONTS there is right):
+  // b - 0x60 (saturating) has its top bit set iff b >= 0xE0; b - 0x70 iff b >= 0xF0.
+  const must23 = v128.and(
+    v128.or(i8x16.sub_sat_u(prev2, i8x16.splat(0x60)), i8x16.sub_sat_u(prev3, i8x16.splat(0x70))),
+    i8x16.splat(-128));
+  return v128.xor(must23, special);
+}
+
 /**
  * Validates [p, p+len) continuing from `state`; returns the new state
  * (UTF8_ACCEPT at a boundary, 1..7 inside a code point, UTF8_REJECT on error).
@@ -80,44 +102,43 @@ export function validateUtf8(state: u32, p: usize, len: usize): u32 {
   }
   if (end - p < 16) return scalar(state, p, end);
 
-  const byte1High = i8x16(0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, -128, -128, -128, -128, 0x21, 0x01, 0x15, 0x49);
-  const byte1Low = i8x16(-25, -93, -125, -125, -117, -53, -53, -53, -53, -53, -53, -53, -53, -37, -53, -53);
-  const byte2High = i8x16(0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, -26, -82, -70, -70, 0x01, 0x01, 0x01, 0x01);
-  const lowNibble = i8x16.splat(0x0F);
-  const third = i8x16.splat(0x60);  // b - 0x60 saturating has its top bit set iff b >= 0xE0
-  const fourth = i8x16.splat(0x70); // iff b >= 0xF0
-  const topBit = i8x16.splat(-128);
-
+  // From here p is at a code point boundary: the block before it counts as ASCII.
   let prev = i8x16.splat(0);
-  let error = i8x16.splat(0);
-  const last = end - 16;
-  while (p <= last) {
-    const input = v128.load(p);
-    if (i8x16.bitmask(input) == 0) {
-      // All ASCII: only a sequence left open by the previous block can be wrong,
-      // and that shows as a lead byte in its last three bytes.
-      const tail = i8x16.shuffle(prev, prev, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-      if ((i8x16.bitmask(tail) & 7) != 0 && openAtEnd(p) != 0) return UTF8_REJECT;
-      prev = input;
-      p += 16;
+  let open = false;  // the last block checked ends inside a sequence
+  while (p + 64 <= end) {
+    const a = v128.load(p);
+    const b = v128.load(p, 16);
+    const c = v128.load(p, 32);
+    const d = v128.load(p, 48);
+    if (i8x16.bitmask(v128.or(v128.or(a, b), v128.or(c, d))) == 0) {
+      // 64 ASCII bytes: wrong only if they cut a sequence open before them.
+      if (open) return UTF8_REJECT;
+      prev = d;
+      p += 64;
       continue;
     }
-    const prev1 = i8x16.shuffle(prev, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
-    const prev2 = i8x16.shuffle(prev, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
-    const prev3 = i8x16.shuffle(prev, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
-    const special = v128.and(
-      v128.and(
-        i8x16.swizzle(byte1High, i8x16.shr_u(prev1, 4)),
-        i8x16.swizzle(byte1Low, v128.and(prev1, lowNibble))),
-      i8x16.swizzle(byte2High, i8x16.shr_u(input, 4)));
-    const must23 = v128.and(v128.or(i8x16.sub_sat_u(prev2, third), i8x16.sub_sat_u(prev3, fourth)), topBit);
-    error = v128.or(error, v128.xor(must23, special));
+    const error = v128.or(
+      v128.or(checkBlock(prev, a), checkBlock(a, b)),
+      v128.or(checkBlock(b, c), checkBlock(c, d)));
     if (v128.any_true(error)) return UTF8_REJECT;
+    prev = d;
+    p += 64;
+    open = openAtEnd(p) != 0;
+  }
+  while (p + 16 <= end) {
+    const input = v128.load(p);
+    if (i8x16.bitmask(input) == 0) {
+      if (open) return UTF8_REJECT;
+    } else {
+      if (v128.any_true(checkBlock(prev, input))) return UTF8_REJECT;
+    }
     prev = input;
     p += 16;
+    open = openAtEnd(p) != 0;
   }
-  // The blocks were checked up to p, except a sequence still open at p: back up
-  // to its lead byte and let the scalar machine take it and the tail.
+  // Blocks were checked up to p, except a sequence still open at p: back up
+  // to its lead byte and let the scalar machine take it and the tail. (p is
+  // at least 16 bytes past the boundary it started from, so p - 3 is in range.)
   return scalar(0, p - openAtEnd(p), end);
 }
 
