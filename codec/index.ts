@@ -6,3 +6,7 @@ export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.
 export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { init } from './wasm.js';
+export * from './handshake.js';
+export * from './connection.js';
+export * from './node.js';
+export * from './streams.js';

@@ -1,0 +1,395 @@
+// A sans-I/O WebSocket connection: the RFC 6455 §7 state machine over one
+// Decoder and one Encoder. It never touches a socket or a timer; it tells its
+// adapter what to write, when to shut the transport down and which timers to
+// run, and the adapter tells it what was read and when a timer fired.
+import { Decoder } from './decoder.js';
+import { Encoder } from './encoder.js';
+import { isSendableCloseCode, type ProtocolError } from './errors.js';
+
+/** The WebSocket readyState values (RFC 6455 §4.1, §7). */
+export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
+
+export type ConnectionRole = 'server' | 'client';
+
+/** How the adapter should take the transport down. */
+export type TransportShutdown =
+  /** Flush what was written, then half-close (TCP FIN) and wait for the peer's FIN. */
+  | 'end'
+  /** Drop the transport now. */
+  | 'destroy';
+
+/** Timers the connection asks its adapter to run (it never creates one itself). */
+export type ConnectionTimer =
+  /** Bounds the closing handshake: when it fires, drop the transport (§7.1.1). */
+  | 'close'
+  /** Fires after this long without any bytes read; the adapter restarts it on every read. */
+  | 'idle';
+
+/** Close codes used by the state machine (same values as the core's CloseCode). */
+const GOING_AWAY = 1001;
+const NO_STATUS_RECEIVED = 1005;
+const ABNORMAL_CLOSURE = 1006;
+
+/** Largest control frame payload (§5.5) and close reason (§5.5.1: 125 - 2 code bytes). */
+const MAX_CONTROL_PAYLOAD = 125;
+const MAX_CLOSE_REASON_BYTES = 123;
+
+const utf8 = new TextEncoder();
+
+export interface ConnectionHandlers {
+  /** Bytes to send, in order; write them all (cork/writev) before returning. */
+  onWrite(chunks: Uint8Array[]): void;
+  /** Take the transport down; called once per closing handshake, 'destroy' may follow 'end'. */
+  onShutdown(how: TransportShutdown): void;
+  /** Start (ms > 0) or cancel (ms = 0) one of the timers; call `timerFired(kind)` when it expires. */
+  onTimer?(kind: ConnectionTimer, ms: number): void;
+  /** A whole message; `data` is a view valid only until this handler returns. */
+  onMessage?(data: Uint8Array, binary: boolean): void;
+  /** A ping; the pong is already written when `autoPong` is on. View valid during the call. */
+  onPing?(payload: Uint8Array): void;
+  onPong?(payload: Uint8Array): void;
+  /** The peer's close frame arrived (1005 when it had no body). The reply is already written. */
+  onPeerClose?(code: number, reason: string): void;
+  /** The peer broke the protocol; the failing close frame is already written (§7.1.7). */
+  onProtocolError?(error: ProtocolError): void;
+  /** Final event: the transport is gone. `code` is what the application should see (§7.1.5). */
+  onClosed?(code: number, reason: string, wasClean: boolean): void;
+}
+
+export interface ConnectionOptions extends ConnectionHandlers {
+  /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
+  role: ConnectionRole;
+  /** Largest message or frame accepted; larger ones fail the connection with 1009. Default 64 MiB. */
+  maxMessageSize?: number;
+  /** Most frames per message; more fail with 1008. Default 0 = no cap. */
+  maxFragments?: number;
+  /** Answer pings with pongs automatically (§5.5.2). Default true. */
+  autoPong?: boolean;
+  /** Time the peer gets to complete the closing handshake, in ms. Default 30000; 0 = wait forever. */
+  closeTimeout?: number;
+  /** Start the closing handshake (1001) after this many ms without reads. Default 0 = off. */
+  idleTimeout?: number;
+  /** Mask key source for the client role (inject for deterministic output in tests). */
+  randomFill?: (buffer: Uint8Array) => void;
+  /** Start in OPEN instead of CONNECTING (the handshake is already done). Default false. */
+  open?: boolean;
+}
+
+/**
+ * The RFC 6455 connection state machine. Feed it transport bytes with `push`
+ * (or `readBuffer`/`pushReadBuffer`), drive it with `send`/`ping`/`close`,
+ * and tell it about the transport with `transportEnded`/`transportClosed`.
+ */
+export class Connection {
+  readonly role: ConnectionRole;
+  private readonly decoder: Decoder;
+  private readonly encoder: Encoder;
+  private readonly handlers: ConnectionHandlers;
+  private readonly autoPong: boolean;
+  private readonly closeTimeout: number;
+  private readonly idleTimeout: number;
+  private currentState: ConnectionState;
+  private closeFrameSent = false;
+  private closeFrameReceived = false;
+  private shutdownRequested: TransportShutdown | null = null;
+  /** What the application will be told in onClosed (§7.1.5, §7.1.6). */
+  private closeCode = ABNORMAL_CLOSURE;
+  private closeReason = '';
+  /** Set while the decoder is calling us, so that a re-entrant destroy is deferred. */
+  private pushing = false;
+  private decoderDestroyPending = false;
+
+  constructor(options: ConnectionOptions) {
+    this.role = options.role;
+    this.handlers = options;
+    this.autoPong = options.autoPong ?? true;
+    this.closeTimeout = options.closeTimeout ?? 30_000;
+    this.idleTimeout = options.idleTimeout ?? 0;
+    this.currentState = options.open === true ? 'OPEN' : 'CONNECTING';
+    this.encoder = new Encoder(
+      options.randomFill === undefined ? { role: this.role } : { role: this.role, randomFill: options.randomFill },
+    );
+    this.decoder = new Decoder({
+      role: this.role,
+      maxMessageSize: options.maxMessageSize ?? 64 * 2 ** 20,
+      maxFragments: options.maxFragments ?? 0,
+      onMessage: (data, binary) => this.receivedMessage(data, binary),
+      onPing: (payload) => this.receivedPing(payload),
+      onPong: (payload) => this.receivedPong(payload),
+      onClose: (code, reason) => this.receivedClose(code, reason),
+      onError: (error) => this.receivedProtocolError(error),
+    });
+    if (this.currentState === 'OPEN') this.startIdleTimer();
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Decoder statistics (frames, messages, bytes, buffered bytes). */
+  get stats(): Decoder['stats'] {
+    return this.decoder.stats;
+  }
+
+  /** The opening handshake succeeded: frames may flow now (§4.1 "_The WebSocket Connection is Established_"). */
+  open(): void {
+    if (this.currentState !== 'CONNECTING') return;
+    this.currentState = 'OPEN';
+    this.startIdleTimer();
+  }
+
+  // ---- input from the transport -------------------------------------------------
+
+  /** Bytes read from the transport, in any chunking. */
+  push(chunk: Uint8Array): void {
+    if (!this.acceptsInput()) return;
+    this.pushing = true;
+    try {
+      this.decoder.push(chunk);
+    } finally {
+      this.finishPush();
+    }
+  }
+
+  /**
+   * The decoder's input area, for zero-copy reads (net.Socket `onread`): the
+   * transport writes up to `.length` bytes into it, then calls `pushReadBuffer(n)`.
+   * Ask again before every read: WASM memory growth detaches earlier views.
+   */
+  readBuffer(): Uint8Array {
+    return this.decoder.readBuffer();
+  }
+
+  /** Parse the `n` bytes the transport just wrote into `readBuffer()`. */
+  pushReadBuffer(n: number): void {
+    if (!this.acceptsInput()) return;
+    this.pushing = true;
+    try {
+      this.decoder.pushReadBuffer(n);
+    } finally {
+      this.finishPush();
+    }
+  }
+
+  /** The peer half-closed the transport (TCP FIN). */
+  transportEnded(): void {
+    if (this.currentState === 'CLOSED') return;
+    // Without a close frame this is an abnormal closure (§7.1.5: code 1006);
+    // either way nothing more can arrive, so finish our side too.
+    this.requestShutdown('end');
+  }
+
+  /** The transport is gone; emits onClosed once. */
+  transportClosed(): void {
+    if (this.currentState === 'CLOSED') return;
+    this.currentState = 'CLOSED';
+    this.setTimer('close', 0);
+    this.setTimer('idle', 0);
+    this.destroyDecoder();
+    const wasClean = this.closeFrameSent && this.closeFrameReceived;
+    // closeCode stays 1006 unless a close frame was received (§7.1.5) or we
+    // failed the connection ourselves, in which case our own code is reported.
+    this.handlers.onClosed?.(this.closeCode, this.closeReason, wasClean);
+  }
+
+  /** A timer requested through onTimer expired. */
+  timerFired(kind: ConnectionTimer): void {
+    if (this.currentState === 'CLOSED') return;
+    if (kind === 'close') {
+      // The peer did not finish the closing handshake in time (§7.1.1 "MAY close the connection").
+      this.requestShutdown('destroy');
+    } else if (this.currentState === 'OPEN') {
+      this.close(GOING_AWAY, 'idle timeout');
+    }
+  }
+
+  // ---- output requested by the application ------------------------------------
+
+  /** Sends one message. Returns false (and sends nothing) unless the connection is OPEN. */
+  send(data: Uint8Array | string, binary: boolean = typeof data !== 'string', fragmentSize = 0): boolean {
+    if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
+    this.write(this.encoder.message(this.ownedPayload(data), { binary, fragmentSize }));
+    return true;
+  }
+
+  /** Sends one piece of a message streamed piece by piece (§5.4); `fin` ends the message. */
+  sendFragment(data: Uint8Array | string, binary: boolean, fin: boolean): boolean {
+    if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
+    this.write(this.encoder.fragment(this.ownedPayload(data), { binary, fin }));
+    return true;
+  }
+
+  ping(payload: Uint8Array | string = new Uint8Array(0)): boolean {
+    return this.sendControl(payload, (bytes) => this.encoder.ping(bytes));
+  }
+
+  pong(payload: Uint8Array | string = new Uint8Array(0)): boolean {
+    return this.sendControl(payload, (bytes) => this.encoder.pong(bytes));
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2): sends a close frame and waits for the
+   * peer's. Without a code the frame has no body (the peer then sees 1005).
+   */
+  close(code?: number, reason = ''): void {
+    if (code !== undefined && !isSendableCloseCode(code)) {
+      throw new RangeError(`Invalid close code: ${code}`);
+    }
+    const reasonBytes = utf8.encode(reason);
+    if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) throw new RangeError('Close reason must be at most 123 bytes');
+    if (code === undefined && reason !== '') throw new TypeError('A close reason needs a close code');
+    if (this.currentState === 'CONNECTING') {
+      // Nothing to negotiate yet: just drop the transport (§7.1.7 for a handshake in progress).
+      this.leaveOpenState();
+      this.requestShutdown('destroy');
+      return;
+    }
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return;
+    this.sendCloseFrame(code, reason);
+    this.leaveOpenState();
+    this.setTimer('close', this.closeTimeout);
+  }
+
+  /** Drops the transport without a closing handshake (the application sees 1006). */
+  terminate(): void {
+    if (this.currentState === 'CLOSED') return;
+    this.leaveOpenState();
+    this.requestShutdown('destroy');
+  }
+
+  // ---- decoder events -----------------------------------------------------------
+
+  private receivedMessage(data: Uint8Array, binary: boolean): void {
+    // §7.1.2 / §1.4: after sending our close frame we no longer process data frames.
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return;
+    this.handlers.onMessage?.(data, binary);
+  }
+
+  private receivedPing(payload: Uint8Array): void {
+    if (this.currentState === 'CLOSED') return;
+    // §5.5.2: answer with a pong carrying the same payload, unless we already sent
+    // a close frame (§5.5.1: nothing may follow it).
+    if (this.autoPong && !this.closeFrameSent) {
+      this.write(this.encoder.pong(this.ownedPayload(payload)));
+    }
+    this.handlers.onPing?.(payload);
+  }
+
+  private receivedPong(payload: Uint8Array): void {
+    if (this.currentState === 'CLOSED') return;
+    this.handlers.onPong?.(payload);
+  }
+
+  private receivedClose(code: number, reason: string): void {
+    if (this.currentState === 'CLOSED') return;
+    this.closeFrameReceived = true;
+    if (!this.closeFrameSent) {
+      // §5.5.1: answer with a close frame, echoing the status code received
+      // (and its reason, as ws does); a close frame without a body (1005) is
+      // answered without a body.
+      this.sendCloseFrame(code === NO_STATUS_RECEIVED ? undefined : code, reason);
+    }
+    // §7.1.5: "The WebSocket Connection Close Code" is the one in the first close
+    // frame received, whichever side started the handshake.
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.leaveOpenState();
+    this.handlers.onPeerClose?.(code, reason);
+    this.finishClosingHandshake();
+  }
+
+  private receivedProtocolError(error: ProtocolError): void {
+    if (this.currentState === 'CLOSED') return;
+    // §7.1.7 "Fail the WebSocket Connection": send a close frame with the
+    // decoder's code (unless one was already sent), then close the transport.
+    if (!this.closeFrameSent) this.sendCloseFrame(error.closeCode, '');
+    this.leaveOpenState();
+    this.closeCode = error.closeCode;
+    this.closeReason = error.message;
+    this.handlers.onProtocolError?.(error);
+    this.setTimer('close', this.closeTimeout);
+    this.requestShutdown('end');
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  private acceptsInput(): boolean {
+    return this.currentState !== 'CLOSED' && !this.decoderDestroyPending && this.decoder.state === 'open';
+  }
+
+  private finishPush(): void {
+    this.pushing = false;
+    if (this.decoderDestroyPending) {
+      this.decoderDestroyPending = false;
+      this.decoder.destroy();
+    }
+  }
+
+  private destroyDecoder(): void {
+    if (this.pushing) this.decoderDestroyPending = true;
+    else if (this.decoder.state !== 'destroyed') this.decoder.destroy();
+  }
+
+  /** Both close frames are known: the transport can go (§7.1.1, §7.1.2). */
+  private finishClosingHandshake(): void {
+    if (this.role === 'server') {
+      // §7.1.1: the server closes the TCP connection first...
+      this.setTimer('close', this.closeTimeout);
+      this.requestShutdown('end');
+    } else {
+      // ...and the client waits for it, but not forever.
+      this.setTimer('close', this.closeTimeout);
+    }
+  }
+
+  private sendCloseFrame(code: number | undefined, reason: string): void {
+    this.closeFrameSent = true;
+    this.write(code === undefined ? this.encoder.close() : this.encoder.close(code, reason));
+  }
+
+  private sendControl(payload: Uint8Array | string, encode: (bytes: Uint8Array) => Uint8Array[]): boolean {
+    if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
+    const bytes = typeof payload === 'string' ? utf8.encode(payload) : this.ownedPayload(payload);
+    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('Control frame payload must be at most 125 bytes');
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
+    this.write(encode(bytes));
+    return true;
+  }
+
+  /**
+   * A server-role encoder returns views of the payload it is given, and the
+   * transport may queue them; a decoder view (WASM memory) would be overwritten
+   * by the next read, so copy those first.
+   */
+  private ownedPayload<T extends Uint8Array | string>(data: T): T {
+    if (typeof data !== 'string' && this.role === 'server' && Decoder.isDecoderMemory(data)) {
+      return data.slice() as T;
+    }
+    return data;
+  }
+
+  private write(chunks: Uint8Array[]): void {
+    if (chunks.length > 0) this.handlers.onWrite(chunks);
+  }
+
+  private requestShutdown(how: TransportShutdown): void {
+    if (this.shutdownRequested === 'destroy' || this.shutdownRequested === how) return;
+    this.shutdownRequested = how;
+    this.handlers.onShutdown(how);
+  }
+
+  private startIdleTimer(): void {
+    if (this.idleTimeout > 0) this.setTimer('idle', this.idleTimeout);
+  }
+
+  private setTimer(kind: ConnectionTimer, ms: number): void {
+    this.handlers.onTimer?.(kind, ms);
+  }
+
+  private leaveOpenState(): void {
+    if (this.currentState === 'OPEN' && this.idleTimeout > 0) this.setTimer('idle', 0);
+    if (this.currentState !== 'CLOSED') this.currentState = 'CLOSING';
+  }
+}

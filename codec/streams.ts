@@ -1,0 +1,185 @@
+// Stream adapters: the codec as Node Transforms and WHATWG TransformStreams.
+// Bytes on one side, message objects on the other. Payloads handed downstream
+// are owned copies: a stream consumer reads them long after the decoder handler
+// returned, and decoder views (WASM memory) are only valid during the handler.
+import { Transform, type TransformCallback } from 'node:stream';
+import { Decoder } from './decoder.js';
+import { Encoder } from './encoder.js';
+
+/** A decoded WebSocket event, as produced by the decoder streams. */
+export type WebSocketStreamEvent =
+  | { type: 'message'; data: Uint8Array; binary: boolean }
+  | { type: 'ping'; data: Uint8Array }
+  | { type: 'pong'; data: Uint8Array }
+  | { type: 'close'; code: number; reason: string };
+
+/**
+ * What the encoder streams accept: a Uint8Array (binary message) or string (text
+ * message), `{ data, binary? }` for a message, or one of the decoder's event
+ * objects (so a decoder stream can be piped into an encoder stream).
+ */
+export type WebSocketStreamInput =
+  | Uint8Array
+  | string
+  | { data: Uint8Array | string; binary?: boolean; type?: 'message' }
+  | { type: 'ping' | 'pong'; data?: Uint8Array | string }
+  | { type: 'close'; code?: number; reason?: string };
+
+export interface DecoderStreamOptions {
+  /** 'server' (default) expects masked frames, 'client' unmasked ones (§5.1). */
+  role?: 'server' | 'client';
+  /** Default 64 MiB; larger messages error the stream with a 1009 ProtocolError. */
+  maxMessageSize?: number;
+  /** Default 0 = no cap; more frames per message error the stream with 1008. */
+  maxFragments?: number;
+}
+
+export interface EncoderStreamOptions {
+  /** 'server' (default) writes unmasked frames, 'client' masked ones (§5.3). */
+  role?: 'server' | 'client';
+  /** Split messages into frames of at most this many payload bytes (§5.4). Default 0 = one frame. */
+  fragmentSize?: number;
+  /** Mask key source for the client role. */
+  randomFill?: (buffer: Uint8Array) => void;
+}
+
+/** A decoder that queues copies of its events; `take()` hands them over. */
+class EventCollector {
+  readonly decoder: Decoder;
+  private events: WebSocketStreamEvent[] = [];
+  error: Error | null = null;
+
+  constructor(options: DecoderStreamOptions) {
+    this.decoder = new Decoder({
+      role: options.role ?? 'server',
+      maxMessageSize: options.maxMessageSize ?? 64 * 2 ** 20,
+      maxFragments: options.maxFragments ?? 0,
+      onMessage: (data, binary) => this.events.push({ type: 'message', data: data.slice(), binary }),
+      onPing: (data) => this.events.push({ type: 'ping', data: data.slice() }),
+      onPong: (data) => this.events.push({ type: 'pong', data: data.slice() }),
+      onClose: (code, reason) => this.events.push({ type: 'close', code, reason }),
+      onError: (error) => {
+        this.error = error;
+      },
+    });
+  }
+
+  /** Decodes a chunk; returns the events it completed (those before an error included). */
+  push(chunk: Uint8Array): WebSocketStreamEvent[] {
+    this.decoder.push(chunk);
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+}
+
+/** Turns stream input into frames; decoder views are copied since frames are queued downstream. */
+class FrameWriter {
+  private readonly encoder: Encoder;
+  private readonly fragmentSize: number;
+  private readonly copyViews: boolean;
+
+  constructor(options: EncoderStreamOptions) {
+    const role = options.role ?? 'server';
+    this.encoder = new Encoder(options.randomFill === undefined ? { role } : { role, randomFill: options.randomFill });
+    this.fragmentSize = options.fragmentSize ?? 0;
+    // Only the server role aliases payloads in its output.
+    this.copyViews = role === 'server';
+  }
+
+  encode(input: WebSocketStreamInput): Uint8Array[] {
+    if (typeof input === 'string' || input instanceof Uint8Array) {
+      return this.encoder.message(this.owned(input), { binary: typeof input !== 'string', fragmentSize: this.fragmentSize });
+    }
+    if (input === null || typeof input !== 'object') throw new TypeError('Expected a Uint8Array, a string or a message object');
+    switch (input.type) {
+      case 'ping':
+        return this.encoder.ping(this.owned(input.data ?? new Uint8Array(0)));
+      case 'pong':
+        return this.encoder.pong(this.owned(input.data ?? new Uint8Array(0)));
+      case 'close':
+        return input.code === undefined ? this.encoder.close() : this.encoder.close(input.code, input.reason ?? '');
+      case undefined:
+      case 'message': {
+        const data = input.data;
+        if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError('message data must be a Uint8Array or a string');
+        return this.encoder.message(this.owned(data), {
+          binary: input.binary ?? typeof data !== 'string',
+          fragmentSize: this.fragmentSize,
+        });
+      }
+      default:
+        throw new TypeError(`Unknown message type: ${String((input as { type: unknown }).type)}`);
+    }
+  }
+
+  private owned<T extends Uint8Array | string>(data: T): T {
+    if (this.copyViews && typeof data !== 'string' && Decoder.isDecoderMemory(data)) return data.slice() as T;
+    return data;
+  }
+}
+
+/** A Node Transform: WebSocket bytes in, {@link WebSocketStreamEvent} objects out. */
+export function createDecoderStream(options: DecoderStreamOptions = {}): Transform {
+  const collector = new EventCollector(options);
+  return new Transform({
+    writableObjectMode: false,
+    readableObjectMode: true,
+    transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback) {
+      for (const event of collector.push(chunk)) this.push(event);
+      // A protocol error destroys the stream with the ProtocolError (its closeCode says why).
+      callback(collector.error ?? undefined);
+    },
+    destroy(error: Error | null, callback: (error: Error | null) => void) {
+      collector.decoder.destroy();
+      callback(error);
+    },
+  });
+}
+
+/** A Node Transform: {@link WebSocketStreamInput} objects in, WebSocket frame bytes out. */
+export function createEncoderStream(options: EncoderStreamOptions = {}): Transform {
+  const writer = new FrameWriter(options);
+  return new Transform({
+    writableObjectMode: true,
+    readableObjectMode: false,
+    transform(input: WebSocketStreamInput, _encoding: BufferEncoding, callback: TransformCallback) {
+      let frames: Uint8Array[];
+      try {
+        frames = writer.encode(input);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      for (const frame of frames) this.push(frame);
+      callback();
+    },
+  });
+}
+
+/** A WHATWG TransformStream: WebSocket bytes in, {@link WebSocketStreamEvent} objects out. */
+export function createWebDecoderStream(options: DecoderStreamOptions = {}): TransformStream<Uint8Array, WebSocketStreamEvent> {
+  const collector = new EventCollector(options);
+  return new TransformStream<Uint8Array, WebSocketStreamEvent>({
+    transform(chunk, controller) {
+      for (const event of collector.push(chunk)) controller.enqueue(event);
+      if (collector.error !== null) {
+        collector.decoder.destroy();
+        controller.error(collector.error);
+      }
+    },
+    flush() {
+      collector.decoder.destroy();
+    },
+  });
+}
+
+/** A WHATWG TransformStream: {@link WebSocketStreamInput} in, WebSocket frame bytes out. */
+export function createWebEncoderStream(options: EncoderStreamOptions = {}): TransformStream<WebSocketStreamInput, Uint8Array> {
+  const writer = new FrameWriter(options);
+  return new TransformStream<WebSocketStreamInput, Uint8Array>({
+    transform(input, controller) {
+      for (const frame of writer.encode(input)) controller.enqueue(frame);
+    },
+  });
+}
