@@ -5,6 +5,7 @@
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
+import { copyInSlices } from './bytes.js';
 
 /** The WebSocket readyState values (RFC 6455 §4.1, §7). */
 export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
@@ -209,7 +210,7 @@ export class Connection {
   send(data: Uint8Array | string, binary: boolean = typeof data !== 'string', fragmentSize = 0): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
-    this.write(this.encoder.message(this.ownedPayload(data), { binary, fragmentSize }));
+    this.write(this.ownedChunks(this.encoder.message(data, { binary, fragmentSize })));
     return true;
   }
 
@@ -217,7 +218,7 @@ export class Connection {
   sendFragment(data: Uint8Array | string, binary: boolean, fin: boolean): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
-    this.write(this.encoder.fragment(this.ownedPayload(data), { binary, fin }));
+    this.write(this.ownedChunks(this.encoder.fragment(data, { binary, fin })));
     return true;
   }
 
@@ -368,6 +369,22 @@ export class Connection {
       return data.slice() as T;
     }
     return data;
+  }
+
+  /** The same for a message's frames: only chunks that alias decoder memory are copied, in slices. */
+  private ownedChunks(chunks: Uint8Array[]): Uint8Array[] {
+    if (this.role !== 'server') return chunks;
+    let owned: Uint8Array[] | null = null;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (Decoder.isDecoderMemory(chunk)) {
+        owned ??= chunks.slice(0, i);
+        copyInSlices(chunk, owned);
+      } else if (owned !== null) {
+        owned.push(chunk);
+      }
+    }
+    return owned ?? chunks;
   }
 
   private write(chunks: Uint8Array[]): void {

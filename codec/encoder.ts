@@ -10,6 +10,7 @@
 
 import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Wasm } from './wasm.js';
 import { isSendableCloseCode } from './errors.js';
+import { allocUnsafe } from './bytes.js';
 import type { Role } from './decoder.js';
 
 export interface EncoderOptions {
@@ -39,10 +40,6 @@ const KEY_POOL_BYTES = 4096;
 const SMALL_MASKED = 128;
 
 const textEncoder = new TextEncoder();
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-const allocOutput: (size: number) => Uint8Array = NodeBuffer
-  ? (size) => NodeBuffer.allocUnsafe(size)
-  : (size) => new Uint8Array(size);
 
 function defaultRandomFill(buf: Uint8Array): void {
   globalThis.crypto.getRandomValues(buf);
@@ -204,7 +201,7 @@ export class Encoder {
     if (count === 1 && lastLen <= SMALL_MASKED) {
       const k = this.#takeKeys(1);
       const keys = this.#keys!;
-      const out = allocOutput(headerLength(lastLen, true) + lastLen);
+      const out = allocUnsafe(headerLength(lastLen, true) + lastLen);
       let o = writeHeader(out, 0, (fin ? 0x80 : 0) | opcode, lastLen, keys, k);
       for (let i = 0; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
       return [out];
@@ -224,7 +221,7 @@ export class Encoder {
         if (bytes !== 0) u8.set(payload.subarray(start, start + bytes), w.encodeSrc);
         const lastSlice = first + frames >= count;
         const written = w.exports.encodeFrames(w.encodeSrc, bytes, w.encodeDst, size, first === 0 ? opcode : 0, lastSlice && fin ? 1 : 0, 1, w.encodeKeys);
-        const out = allocOutput(written);
+        const out = allocUnsafe(written);
         out.set(u8.subarray(w.encodeDst, w.encodeDst + written));
         chunks.push(out);
       }
@@ -241,7 +238,7 @@ export class Encoder {
       const hl = headerLength(n, true);
       for (let q = 0; q < n || q === 0; ) {
         const m = Math.min(ENCODE_SLICE, n - q);
-        const out = allocOutput((q === 0 ? hl : 0) + m);
+        const out = allocUnsafe((q === 0 ? hl : 0) + m);
         const o = q === 0 ? writeHeader(out, 0, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, keys, k) : 0;
         views.u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
         key = w.exports.maskInto(w.encodeSrc, w.encodeSrc, m, key) >>> 0;

@@ -1,0 +1,25 @@
+// Owned byte buffers for output that must outlive WebAssembly memory views.
+
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+/** Uninitialised bytes where Node offers them (no zero-fill), zeroed elsewhere. */
+export const allocUnsafe: (size: number) => Uint8Array = NodeBuffer
+  ? (size) => NodeBuffer.allocUnsafe(size)
+  : (size) => new Uint8Array(size);
+
+/**
+ * Copies out of WebAssembly memory, in slices of at most this many bytes: a
+ * fresh multi-megabyte buffer costs a page fault per 4 KiB page on first
+ * touch, while slice-sized buffers are recycled by the allocator.
+ */
+export const COPY_SLICE = 128 << 10;
+
+/** `view` copied into owned buffers of at most COPY_SLICE bytes each, appended to `out`. */
+export function copyInSlices(view: Uint8Array, out: Uint8Array[]): void {
+  for (let at = 0; at < view.length; at += COPY_SLICE) {
+    const n = Math.min(COPY_SLICE, view.length - at);
+    const piece = allocUnsafe(n);
+    piece.set(n === view.length ? view : view.subarray(at, at + n));
+    out.push(piece);
+  }
+}
