@@ -18,6 +18,8 @@ export interface EncoderOptions {
   role?: Role;
   /** Fills a buffer with random bytes for mask keys. Default crypto.getRandomValues. */
   randomFill?: (buf: Uint8Array) => void;
+  /** Fills the 4-byte mask key of one frame (as `ws`'s option of that name); takes precedence over randomFill. */
+  generateMask?: (mask: Uint8Array) => void;
 }
 
 export interface MessageOptions {
@@ -87,13 +89,19 @@ export class Encoder {
   #keyPos = KEY_POOL_BYTES;
   #fragmenting = false;
   #wasm: Wasm | null = null;
+  /** generateMask is called once per frame, in frame order: never fill ahead. */
+  #perFrameKeys = false;
 
   constructor(options: EncoderOptions = {}) {
     const role = options.role ?? 'server';
     if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
     this.role = role;
     this.#masked = role === 'client';
-    this.#randomFill = options.randomFill ?? defaultRandomFill;
+    const generateMask = options.generateMask;
+    this.#randomFill = generateMask !== undefined
+      ? (buf) => { for (let i = 0; i < buf.length; i += 4) generateMask(buf.subarray(i, i + 4)); }
+      : options.randomFill ?? defaultRandomFill;
+    this.#perFrameKeys = generateMask !== undefined;
   }
 
   /** Frames a whole message. */
@@ -146,6 +154,11 @@ export class Encoder {
   /** Takes `count` mask keys from the pool; returns their offset in it. */
   #takeKeys(count: number): number {
     if (this.#keys === null) this.#keys = new Uint8Array(KEY_POOL_BYTES);
+    if (this.#perFrameKeys) {
+      this.#randomFill(this.#keys.subarray(0, count * 4));
+      this.#keyPos = count * 4;
+      return 0;
+    }
     if (this.#keyPos + count * 4 > KEY_POOL_BYTES) {
       this.#randomFill(this.#keys);
       this.#keyPos = 0;

@@ -16,6 +16,12 @@ export const CloseCode = {
   TryAgainLater: 1013,
   BadGateway: 1014,
   TlsHandshake: 1015,
+  // The RFC's own names (§7.4.1), as aliases.
+  NormalClosure: 1000,
+  NoStatusReceived: 1005,
+  AbnormalClosure: 1006,
+  InvalidFramePayloadData: 1007,
+  InternalServerError: 1011,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

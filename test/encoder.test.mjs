@@ -173,3 +173,13 @@ test('Decoder with onFragment and Encoder.fragment stream a message without buff
   assert.equal(d.stats.peakBufferedBytes, 0, 'nothing was buffered');
   d.destroy();
 });
+
+test('generateMask (as in ws) is called once per frame, in frame order', () => {
+  let n = 0;
+  const e = new Encoder({ role: 'client', generateMask: (mask) => { n++; mask.set([n, n, n, n]); } });
+  const out = concat(e.message(new Uint8Array(10), { fragmentSize: 4 }));
+  // Frames of 4, 4, 2 bytes: keys 1, 2, 3.
+  assert.deepEqual([out[2], out[12], out[22]], [1, 2, 3]);
+  assert.equal(concat(e.ping())[2], 4);
+  assert.equal(n, 4);
+});
