@@ -54,7 +54,8 @@ const FLAG_BINARY = 0x100, FLAG_FIN = 0x200;
 const COPY_SLICE = 128 << 10;
 
 const noop = (): void => {};
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a close reason starting with U+FEFF keeps it (it is text, not a byte-order mark).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Nesting depth of parse runs: a handler may push into another decoder. */
 let depth = 0;
@@ -228,10 +229,14 @@ export class Decoder {
   #run(input: number, len: number, table: number): void {
     const parse = this.#wasm.exports.parse;
     const head = table >>> 2;
-    for (let off = 0; off < len && this.#state === 'open';) {
+    // Head of the table: [count, consumed, yielded]. A yield can leave work
+    // that needs no more input (a zero-length frame), so loop on it too.
+    for (let off = 0, more = true; (off < len || more) && this.#state === 'open';) {
       const count = parse(this.#ptr, input + off, len - off, table, TABLE_CAPACITY);
       refreshViews();
-      off += views.u32[head + 1]!;
+      const u32 = views.u32;
+      off += u32[head + 1]!;
+      more = u32[head + 2] !== 0;
       if (count !== 0) this.#dispatch(head + 4, count);
     }
   }

@@ -270,3 +270,24 @@ test('streaming mode: fragmented text across frames with a split code point', ()
   assert.ok(events.some((e) => e.type === 'ping'));
   assert.ok(events.filter((e) => e.type === 'fragment').every((e) => e.binary === false));
 });
+
+test('regressions found by the fuzzers', () => {
+  // A 2^32-byte length is not truncated to its low 32 bits (it is over the limit: 1009, never an empty message).
+  const huge = buildFrame({ opcode: OP.BINARY, mask: KEY, len: 64, declared: 2 ** 32 }).subarray(0, 14);
+  assert.deepEqual(decodeEvents(huge, { maxMessageSize: 2 ** 33 }, { chunk: 10 }), []);
+  assert.equal(errorOf(decodeEvents(huge)).closeCode, 1009);
+  // A close reason starting with U+FEFF keeps it.
+  const bom = masked({ opcode: OP.CLOSE, payload: closePayload(1000, Uint8Array.of(0xef, 0xbb, 0xbf)) });
+  assert.deepEqual(decodeEvents(bom), [{ type: 'close', code: 1000, reason: '\ufeff' }]);
+  // A zero-length frame right after a control frame split across pushes is delivered in that push.
+  const bytes = buildFrames([{ opcode: OP.PING, mask: KEY, payload: text('ab') }, { opcode: OP.PING, mask: KEY }]);
+  assert.deepEqual(decodeEvents(bytes, {}, { splits: [7] }).map((e) => [e.type, e.data.toString()]), [['ping', 'ab'], ['ping', '']]);
+  // ... and a final empty continuation right after a completed reassembled message.
+  const frames = buildFrames([
+    { opcode: OP.BINARY, fin: false, mask: KEY, payload: text('x') },
+    { opcode: OP.CONT, mask: KEY, payload: text('y') },
+    { opcode: OP.TEXT, fin: false, mask: KEY, payload: text('z') },
+    { opcode: OP.CONT, mask: KEY },
+  ]);
+  assert.deepEqual(decodeEvents(frames).map((e) => e.data.toString()), ['xy', 'z']);
+});

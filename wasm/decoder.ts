@@ -234,6 +234,7 @@ function reserve(s: DecoderState, need: usize): bool {
   let preferred: u64 = <u64>s.bufCap * 2;
   if (preferred > known) preferred = known;
   if (preferred < <u64>need) preferred = <u64>need;
+  if (preferred > 0xFFFF0000) preferred = 0xFFFF0000;  // linear memory is 32-bit
   const p = heapGrow(s.buf, s.bufLen, need, <usize>preferred);
   if (p == 0) return false;
   s.buf = p;
@@ -243,9 +244,11 @@ function reserve(s: DecoderState, need: usize): bool {
 
 /**
  * Parses [input, input+len). Writes descriptors to `table` (at most `cap`),
- * their count and the bytes consumed to the table head; returns the count.
- * It stops early only when the table is full or a held buffer is needed,
- * and then always after emitting at least one descriptor.
+ * and to the table head their count, the bytes consumed and whether it
+ * yielded; returns the count. It yields (stops with work left, possibly with
+ * all input consumed, e.g. a zero-length frame still to report) only when
+ * the table is full or a held buffer is needed, and then always after
+ * emitting at least one descriptor.
  */
 export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u32): u32 {
   const s = changetype<DecoderState>(ptr);
@@ -253,9 +256,11 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   releaseHeld(ptr);
   let pos: usize = 0;
   let n: u32 = 0;
+  // Set when parse stops with work left that needs no more input (the caller calls again).
+  let yielded: u32 = 0;
   while (true) {
     if (s.phase >= PHASE_CLOSED) { pos = len; break; }
-    if (n >= cap) break;
+    if (n >= cap) { yielded = 1; break; }
 
     if (s.phase == PHASE_HEADER) {
       if (pos == len) break;
@@ -312,13 +317,14 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
       // Control frame (§5.5): at most 125 bytes, delivered whole.
       let payload: usize;
       let size: usize;
-      if (s.ctrlLen == 0 && s.remaining == s.frameLen && avail == <usize>s.remaining) {
+      // In place when the whole payload is here (a held, already complete control payload is no obstacle).
+      if ((s.ctrlLen == 0 || s.ctrlHeld != 0) && s.remaining == s.frameLen && <u64>avail == s.remaining) {
         payload = p;
         size = avail;
         if (s.masked != 0) maskInto(p, p, size, s.key);
         pos += size;
       } else {
-        if (s.ctrlHeld != 0) break;
+        if (s.ctrlHeld != 0) { yielded = 1; break; }
         assert(<u64>s.ctrlLen + <u64>avail <= 125);
         s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
         s.ctrlLen += <u32>avail;
@@ -378,7 +384,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
       continue;
     }
 
-    if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && avail == <usize>s.remaining) {
+    if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && <u64>avail == s.remaining) {
       // A single-frame message whole in the input: unmask and deliver it in place.
       if (s.masked != 0) maskInto(p, p, avail, s.key);
       if (text && validateUtf8(UTF8_ACCEPT, p, avail) != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
@@ -392,7 +398,7 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
     }
 
     // Reassembly: unmask and copy in one pass, validate text as it lands.
-    if (s.bufHeld != 0) break;
+    if (s.bufHeld != 0) { yielded = 1; break; }
     if (avail != 0) {
       const need = s.bufLen + avail;
       if (!reserve(s, need)) { n = fail(s, table, n, ERR_OUT_OF_MEMORY); pos = len; break; }
@@ -421,8 +427,12 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   }
   assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
+  // Bytes carried to the next input count towards the peak as well.
+  const carried = <u64>(s.bufHeld != 0 ? 0 : s.bufLen) + <u64>s.ctrlLen + <u64>s.hdrLen;
+  if (carried > s.peakBuffered) s.peakBuffered = carried;
   store<u32>(table, n);
   store<u32>(table, <u32>pos, 4);
+  store<u32>(table, yielded, 8);
   return n;
 }
 
