@@ -260,13 +260,17 @@ const arbKey = fc.oneof(
 );
 
 /** Sizes covering every length-encoding boundary. */
-export const arbSize = (max = 70000) =>
-  fc.oneof(
-    { weight: 10, arbitrary: fc.integer({ min: 0, max: 20 }) },
-    { weight: 4, arbitrary: fc.constantFrom(0, 1, 124, 125, 126, 127).filter((n) => n <= max) },
-    { weight: 1, arbitrary: fc.constantFrom(65535, 65536, 65537).filter((n) => n <= max) },
-    { weight: 1, arbitrary: fc.integer({ min: 128, max: Math.min(max, 70000) }) },
-  );
+export const arbSize = (max = 70000) => {
+  const small = [0, 1, 124, 125, 126, 127].filter((n) => n <= max);
+  const big = [65535, 65536, 65537].filter((n) => n <= max);
+  const branches = [
+    { weight: 10, arbitrary: fc.integer({ min: 0, max: Math.min(20, max) }) },
+    { weight: 4, arbitrary: fc.constantFrom(...small) },
+  ];
+  if (big.length) branches.push({ weight: 1, arbitrary: fc.constantFrom(...big) });
+  if (max >= 128) branches.push({ weight: 1, arbitrary: fc.integer({ min: 128, max: Math.min(max, 70000) }) });
+  return fc.oneof(...branches);
+};
 
 /** Payload spec → bytes, cheap even for large sizes. */
 const arbBinaryPayload = (max) =>
@@ -371,7 +375,7 @@ const arbHugeHeader = fc
   .record({
     opcode: fc.constantFrom(OP.TEXT, OP.BINARY, OP.CONT, OP.PING),
     fin: fc.boolean(),
-    declared: fc.constantFrom(2n ** 31n, 2n ** 32n, 2n ** 40n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 62n, 2n ** 63n, 2n ** 63n + 5n, 2n ** 64n - 1n, 'max', 'max+1'),
+    declared: fc.constantFrom(2n ** 31n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 32n + 5n, 2n ** 40n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 62n, 2n ** 63n, 2n ** 63n + 5n, 2n ** 64n - 1n, 'max', 'max+1'),
     style: arbFrameStyle,
     tail: fc.uint8Array({ maxLength: 8 }),
   })
@@ -443,8 +447,10 @@ export const arbCase = ({ maxItems = 6, allowBig = true } = {}) =>
     .record({
       role: fc.constantFrom('server', 'client'),
       maxMessageSize: fc.oneof(
-        { weight: 4, arbitrary: fc.constant(64 * MiB) },
+        { weight: 8, arbitrary: fc.constant(64 * MiB) },
         { weight: 1, arbitrary: fc.constantFrom(1, 125, 1000, 65536, 100000) },
+        // above 4 GiB: lengths must never be truncated to 32 bits
+        { weight: 1, arbitrary: fc.constantFrom(2 ** 33, 2 ** 53) },
       ),
       maxFragments: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
       items: fc.array(arbItem(allowBig ? 70000 : 300), { minLength: 1, maxLength: maxItems }),
