@@ -203,7 +203,8 @@ export class Decoder {
   #finishRun(): void {
     this.#running = false;
     if (this.#state === 'destroyed') this.#free();
-    else if (this.#ptr !== 0) this.#wasm.exports.releaseHeld(this.#ptr);
+    else if (this.#state !== 'open') this.#wasm.exports.releaseAll(this.#ptr);  // closed or failed: nothing more to decode
+    else this.#wasm.exports.releaseHeld(this.#ptr);
   }
 
   #pushThrough(input: number, size: number, table: number, chunk: Uint8Array): void {

@@ -27,6 +27,7 @@ export interface WasmExports {
   createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number): number;
   destroyDecoder(ptr: number): void;
   releaseHeld(ptr: number): void;
+  releaseAll(ptr: number): void;
   decoderStat(ptr: number, which: number): number;
   parse(state: number, input: number, len: number, table: number, cap: number): number;
   writeHeader(dst: number, b0: number, len: number, masked: number, key: number): number;

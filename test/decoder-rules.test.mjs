@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decoder, ProtocolError, CloseCode } from 'wsframe';
-import { buildFrame, buildFrames, closePayload, OP } from './support/frames.mjs';
+import { buildFrame, buildFrames, closePayload, concat, OP } from './support/frames.mjs';
 import { decodeEvents, errorOf } from './support/events.mjs';
 
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
@@ -290,4 +290,19 @@ test('regressions found by the fuzzers', () => {
     { opcode: OP.CONT, mask: KEY },
   ]);
   assert.deepEqual(decodeEvents(frames).map((e) => e.data.toString()), ['xy', 'z']);
+});
+
+test('a decoder that fails or closes mid-message gives its buffers back at once', () => {
+  const d = new Decoder({ onError: () => {} });
+  d.push(masked({ opcode: OP.BINARY, fin: false, payload: new Uint8Array(100000) }));
+  assert.ok(d.stats.bufferedBytes >= 100000);
+  d.push(masked({ opcode: 0x3 }));
+  assert.equal(d.state, 'failed');
+  assert.equal(d.stats.bufferedBytes, 0);
+  const c = new Decoder({ onClose: () => {} });
+  c.push(concat([masked({ opcode: OP.TEXT, fin: false, payload: text('partial') }), masked({ opcode: OP.CLOSE })]));
+  assert.equal(c.state, 'closed');
+  assert.equal(c.stats.bufferedBytes, 0);
+  d.destroy();
+  c.destroy();
 });

@@ -120,6 +120,19 @@ export function releaseHeld(ptr: usize): void {
   }
 }
 
+/** After a close or an error: nothing more will be decoded, so give everything back. */
+export function releaseAll(ptr: usize): void {
+  const s = changetype<DecoderState>(ptr);
+  heapFree(s.buf);
+  s.buf = 0;
+  s.bufCap = 0;
+  s.bufLen = 0;
+  s.bufHeld = 0;
+  s.ctrlLen = 0;
+  s.ctrlHeld = 0;
+  s.hdrLen = 0;
+}
+
 /** Telemetry, read by TypeScript on demand. */
 export function decoderStat(ptr: usize, which: u32): f64 {
   const s = changetype<DecoderState>(ptr);

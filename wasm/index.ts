@@ -2,7 +2,7 @@
 export { heapInit, heapAlloc, heapFree, heapClaimed } from "./heap";
 export { maskInto } from "./mask";
 export { validateUtf8 } from "./utf8";
-export { createDecoder, destroyDecoder, releaseHeld, decoderStat, parse } from "./decoder";
+export { createDecoder, destroyDecoder, releaseHeld, releaseAll, decoderStat, parse } from "./decoder";
 export { writeHeader, encodeFrames } from "./encoder";
 
 /** Where the heap may start: after the static data. */
