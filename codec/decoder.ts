@@ -78,6 +78,8 @@ export class Decoder {
   #onClose: (code: number, reason: string) => void;
   #onError: (error: ProtocolError) => void;
   #lastErrorCode = 0;
+  /** A payload was delivered from the decoder's own buffers (not the input area): release them after the run. */
+  #deliveredHeld = false;
 
   constructor(options: DecoderOptions = {}) {
     const role = options.role ?? 'server';
@@ -204,7 +206,8 @@ export class Decoder {
     this.#running = false;
     if (this.#state === 'destroyed') this.#free();
     else if (this.#state !== 'open') this.#wasm.exports.releaseAll(this.#ptr);  // closed or failed: nothing more to decode
-    else this.#wasm.exports.releaseHeld(this.#ptr);
+    else if (this.#deliveredHeld) this.#wasm.exports.releaseHeld(this.#ptr);
+    this.#deliveredHeld = false;
   }
 
   #pushThrough(input: number, size: number, table: number, chunk: Uint8Array): void {
@@ -238,17 +241,19 @@ export class Decoder {
       const u32 = views.u32;
       off += u32[head + 1]!;
       more = u32[head + 2] !== 0;
-      if (count !== 0) this.#dispatch(head + 4, count);
+      if (count !== 0) this.#dispatch(head + 4, count, input, input + len);
     }
   }
 
-  #dispatch(entry: number, count: number): void {
+  /** Calls the handlers for `count` descriptors; [inputStart, inputEnd) is the input area parsed. */
+  #dispatch(entry: number, count: number, inputStart: number, inputEnd: number): void {
     for (let i = 0; i < count; i++, entry += 4) {
       if (this.#state === 'destroyed') return;
       const u32 = views.u32;
       const kind = u32[entry]!;
       const ptr = u32[entry + 1]!;
       const len = u32[entry + 2]!;
+      if (ptr < inputStart || ptr >= inputEnd) this.#deliveredHeld = true;
       switch (kind & 0xff) {
         case EV_MESSAGE:
           this.#onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);

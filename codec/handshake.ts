@@ -1,6 +1,6 @@
 // RFC 6455 §4 opening handshake helpers: pure functions over header maps and
 // strings, so that any HTTP stack (node:http, a raw socket, a test) can use them.
-import { createHash, randomBytes } from 'node:crypto';
+import { lazyCrypto } from './builtins.js';
 
 /** The GUID of RFC 6455 §1.3, appended to the client key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -43,12 +43,12 @@ export type UpgradeRequestValidation = ValidUpgradeRequest | RejectedUpgradeRequ
 
 /** Sec-WebSocket-Accept for a client key (RFC 6455 §4.2.2 item 5.4): base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return lazyCrypto().createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
 }
 
 /** A fresh Sec-WebSocket-Key: 16 random bytes, base64 (§4.1 item 7). */
 export function generateKey(): string {
-  return randomBytes(16).toString('base64');
+  return lazyCrypto().randomBytes(16).toString('base64');
 }
 
 /** True if `key` is base64 that decodes to exactly 16 bytes (§4.2.1 item 5). */

@@ -1,11 +1,6 @@
-// wsframe: a zero-copy WebSocket (RFC 6455) frame codec.
-export { Decoder, DEFAULT_MAX_MESSAGE_SIZE } from './decoder.js';
-export type { DecoderOptions, DecoderStats, DecoderState, Role } from './decoder.js';
-export { Encoder } from './encoder.js';
-export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.js';
-export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
-export type { ErrorCode } from './errors.js';
-export { init } from './wasm.js';
+// wsframe: a zero-copy WebSocket (RFC 6455) frame codec, with its Node glue.
+// (`wsframe/codec` is the codec alone, without Node built-ins.)
+export * from './codec.js';
 export * from './handshake.js';
 export * from './connection.js';
 export * from './node.js';

@@ -3,9 +3,10 @@
 // client connection (RFC 6455 §4.1) over net (ws://) or tls (wss://).
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { lazyNet, lazyTls } from './builtins.js';
 import { Connection, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from './connection.js';
 import {
   buildAcceptResponse,
@@ -253,8 +254,8 @@ export class WebSocket extends EventEmitter {
         : undefined;
     let socket: net.Socket;
     if (secure) {
-      const servername = options.tls?.servername ?? (net.isIP(host) === 0 ? host : undefined);
-      socket = tls.connect({
+      const servername = options.tls?.servername ?? (lazyNet().isIP(host) === 0 ? host : undefined);
+      socket = lazyTls().connect({
         ALPNProtocols: ['http/1.1'],
         ...options.tls,
         host,
@@ -264,7 +265,7 @@ export class WebSocket extends EventEmitter {
       });
       socket.once('secureConnect', () => socket.write(request));
     } else {
-      socket = net.connect({ host, port, ...(onread === undefined ? {} : { onread }) });
+      socket = lazyNet().connect({ host, port, ...(onread === undefined ? {} : { onread }) });
       socket.once('connect', () => socket.write(request));
     }
     this.#socket = socket;
@@ -483,7 +484,8 @@ interface OnreadCapableHandle {
  * mismatch returns false, leaving the socket on ordinary 'data' events.
  */
 function switchToOnread(socket: Duplex, connection: Connection): boolean {
-  if (!(socket instanceof net.Socket) || socket instanceof tls.TLSSocket) return false;
+  // A TLS socket (`encrypted`) decrypts in JS: its reads cannot land in our buffer.
+  if (!(socket instanceof lazyNet().Socket) || (socket as { encrypted?: boolean }).encrypted === true) return false;
   const handle = (socket as unknown as { _handle?: OnreadCapableHandle | null })._handle;
   if (handle === null || handle === undefined || typeof handle.useUserBuffer !== 'function') return false;
   // Bytes Node already buffered would be read before ours: keep the simple path then.

@@ -2,7 +2,8 @@
 // Bytes on one side, message objects on the other. Payloads handed downstream
 // are owned copies: a stream consumer reads them long after the decoder handler
 // returned, and decoder views (WASM memory) are only valid during the handler.
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
+import { lazyStream } from './builtins.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 
@@ -122,7 +123,7 @@ class FrameWriter {
 /** A Node Transform: WebSocket bytes in, {@link WebSocketStreamEvent} objects out. */
 export function createDecoderStream(options: DecoderStreamOptions = {}): Transform {
   const collector = new EventCollector(options);
-  return new Transform({
+  return new (lazyStream().Transform)({
     writableObjectMode: false,
     readableObjectMode: true,
     transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -140,7 +141,7 @@ export function createDecoderStream(options: DecoderStreamOptions = {}): Transfo
 /** A Node Transform: {@link WebSocketStreamInput} objects in, WebSocket frame bytes out. */
 export function createEncoderStream(options: EncoderStreamOptions = {}): Transform {
   const writer = new FrameWriter(options);
-  return new Transform({
+  return new (lazyStream().Transform)({
     writableObjectMode: true,
     readableObjectMode: false,
     transform(input: WebSocketStreamInput, _encoding: BufferEncoding, callback: TransformCallback) {

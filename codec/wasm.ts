@@ -67,6 +67,9 @@ let wasm: Wasm | null = null;
 let memory: WebAssembly.Memory | null = null;
 
 export function refreshViews(): void {
+  // memory.grow() detaches the old buffer, and a detached view has length 0:
+  // a cheap test, where the memory.buffer getter is not.
+  if (views.u32.length !== 0) return;
   const buffer = memory!.buffer;
   if (buffer !== views.buffer) {
     views.buffer = buffer;

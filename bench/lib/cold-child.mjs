@@ -1,4 +1,5 @@
 // Child process for workload 6 (cold start):  node cold-child.mjs ours|ws
+// Ours imports the codec entry, 'wsframe/codec' (WSFRAME_COLD_ENTRY=wsframe for the full package).
 // Prints JSON { ms, cpuMs }: wall (and process CPU) time from just before importing the codec to the first
 // decoded message (import, WASM compile/instantiate, Decoder construction,
 // one push of a small masked frame), in a fresh process.
@@ -11,7 +12,7 @@ const c0 = process.cpuUsage();
 const t0 = performance.now();
 let t1 = 0, got = null, c1 = null;
 if (which === 'ours') {
-  const { Decoder } = await import(stub ? './stub-codec.mjs' : 'wsframe');
+  const { Decoder } = await import(stub ? './stub-codec.mjs' : process.env.WSFRAME_COLD_ENTRY ?? 'wsframe/codec');
   const d = new Decoder({ role: 'server', maxMessageSize: 1 << 20, onMessage(data) { t1 = performance.now(); c1 = process.cpuUsage(c0); got = data.length; } });
   d.push(frame);
 } else {
