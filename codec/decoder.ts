@@ -118,8 +118,14 @@ export class Decoder {
     this.#running = true;
     const area = parseArea(this.#wasm, depth++);
     try {
-      this.#pushThrough(area.input, area.size, area.table, chunk);
-      this.#drainQueue(area.input, area.size, area.table);
+      if (chunk.length <= COPY_SLICE && chunk.length <= area.size) {
+        // The common case, one slice: no loop.
+        views.u8.set(chunk, area.input);
+        this.#run(area.input, chunk.length, area.table);
+      } else {
+        this.#pushThrough(area.input, area.size, area.table, chunk);
+      }
+      if (this.#queue !== null) this.#drainQueue(area.input, area.size, area.table);
     } finally {
       depth--;
       this.#finishRun();

@@ -180,27 +180,33 @@ export class Encoder {
 
   /** Server role: header chunks and views of the payload, no copy. */
   #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
-    const headers = new Uint8Array(headerLength(size, false) * (count - 1) + headerLength(lastLen, false));
     if (count === 1) {
-      writeHeader(headers, 0, (fin ? 0x80 : 0) | opcode, lastLen, null, 0);
-      return lastLen === 0 ? [headers] : [headers, payload];
+      const header = new Uint8Array(headerLength(lastLen, false));
+      writeHeader(header, 0, (fin ? 0x80 : 0) | opcode, lastLen, null, 0);
+      return lastLen === 0 ? [header] : [header, payload];
     }
-    // Many frames: views made with the constructor (cheaper than subarray, which
-    // looks up a species constructor; for a Buffer payload, twice as cheap).
+    // First, middle and last frames differ only in their first byte and the
+    // last one's length: the middle frames share one header chunk (chunks are
+    // only ever read). Payload views are made with the constructor, cheaper
+    // than subarray (which looks up a species constructor).
+    const full = headerLength(size, false);
+    const headers = new Uint8Array(2 * full + headerLength(lastLen, false));
+    writeHeader(headers, 0, opcode, size, null, 0);
+    writeHeader(headers, full, 0, size, null, 0);
+    const lastHeaderLength = writeHeader(headers, 2 * full, (fin ? 0x80 : 0) | 0, lastLen, null, 0);
+    const first = new Uint8Array(headers.buffer, 0, full);
+    const middle = new Uint8Array(headers.buffer, full, full);
+    const last = new Uint8Array(headers.buffer, 2 * full, lastHeaderLength);
     const out: Uint8Array[] = new Array(2 * count);
-    const hbuf = headers.buffer;
     const pbuf = payload.buffer;
-    let h = 0;
     let p = payload.byteOffset;
-    for (let i = 0; i < count; i++) {
-      const last = i === count - 1;
-      const n = last ? lastLen : size;
-      const hl = writeHeader(headers, h, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, null, 0);
-      out[2 * i] = new Uint8Array(hbuf, h, hl);
-      out[2 * i + 1] = new Uint8Array(pbuf, p, n);
-      h += hl;
-      p += n;
+    for (let i = 0; i < count - 1; i++) {
+      out[2 * i] = i === 0 ? first : middle;
+      out[2 * i + 1] = new Uint8Array(pbuf, p, size);
+      p += size;
     }
+    out[2 * count - 2] = last;
+    out[2 * count - 1] = new Uint8Array(pbuf, p, lastLen);
     return out;
   }
 
