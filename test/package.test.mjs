@@ -35,6 +35,18 @@ test('the npm pack tarball installs into another project and works there', { tim
     `);
     const printed = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
     assert.equal(printed.trim(), 'hi from a tarball:false');
+    // The codec entry works alone and imports no Node built-in.
+    writeFileSync(join(app, 'codec.mjs'), `
+      import { Decoder, Encoder, CloseCode } from 'wsframe/codec';
+      let got = '';
+      const d = new Decoder({ role: 'client', onClose: (code) => { got = code === CloseCode.Normal ? 'closed' : String(code); } });
+      for (const c of new Encoder({ role: 'server' }).close(1000)) d.push(c);
+      console.log(got);
+    `);
+    assert.equal(execFileSync(process.execPath, ['codec.mjs'], { cwd: app, encoding: 'utf8' }).trim(), 'closed');
+    const codecSources = ['codec.js', 'decoder.js', 'encoder.js', 'wasm.js', 'errors.js', 'bytes.js']
+      .map((f) => readFileSync(join(app, 'node_modules/wsframe/dist', f), 'utf8'));
+    assert.ok(codecSources.every((src) => !/from ['"]node:/.test(src)), 'wsframe/codec imports no node: module');
     // CommonJS consumers on Node 20 can load it with a dynamic import.
     writeFileSync(join(app, 'main.cjs'), `import('wsframe').then((m) => console.log(typeof m.Decoder, typeof m.accept));`);
     assert.equal(execFileSync(process.execPath, ['main.cjs'], { cwd: app, encoding: 'utf8' }).trim(), 'function function');
