@@ -116,8 +116,9 @@ export class Decoder {
       return;
     }
     this.#running = true;
-    const area = parseArea(this.#wasm, depth++);
+    depth++;
     try {
+      const area = parseArea(this.#wasm, depth - 1);
       if (chunk.length <= COPY_SLICE && chunk.length <= area.size) {
         // The common case, one slice: no loop.
         views.u8.set(chunk, area.input);
