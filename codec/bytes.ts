@@ -23,3 +23,13 @@ export function copyInSlices(view: Uint8Array, out: Uint8Array[]): void {
     out.push(piece);
   }
 }
+
+/** Bytes of a Uint8Array, another ArrayBufferView or an ArrayBuffer, without copying. */
+export function asBytes(data: ArrayBufferView | ArrayBufferLike): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) {
+    return new Uint8Array(data);
+  }
+  throw new TypeError('expected a Uint8Array, an ArrayBufferView or an ArrayBuffer');
+}

@@ -9,6 +9,7 @@
 
 import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
 import { errorFromId, ProtocolError } from './errors.js';
+import { asBytes } from './bytes.js';
 
 export type Role = 'server' | 'client';
 
@@ -109,6 +110,7 @@ export class Decoder {
 
   /** Feeds bytes from the peer, in any chunking. Never throws for peer input; a handler's exception propagates. */
   push(chunk: Uint8Array): void {
+    if (!(chunk instanceof Uint8Array)) chunk = asBytes(chunk);
     if (this.#state !== 'open' || chunk.length === 0) return;
     if (this.#running) {
       // A handler pushed into this same decoder: keep wire order by queueing.

@@ -10,7 +10,7 @@
 
 import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Wasm } from './wasm.js';
 import { isSendableCloseCode } from './errors.js';
-import { allocUnsafe } from './bytes.js';
+import { allocUnsafe, asBytes } from './bytes.js';
 import type { Role } from './decoder.js';
 
 export interface EncoderOptions {
@@ -49,8 +49,7 @@ function defaultRandomFill(buf: Uint8Array): void {
 
 function toBytes(data: Uint8Array | string): Uint8Array {
   if (typeof data === 'string') return textEncoder.encode(data);
-  if (data instanceof Uint8Array) return data;
-  throw new TypeError('data must be a Uint8Array or a string');
+  return asBytes(data);
 }
 
 /** Header length of a frame with `len` payload bytes (§5.2). */

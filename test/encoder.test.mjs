@@ -183,3 +183,17 @@ test('generateMask (as in ws) is called once per frame, in frame order', () => {
   assert.equal(concat(e.ping())[2], 4);
   assert.equal(n, 4);
 });
+
+test('other byte containers are accepted: ArrayBuffer, DataView, Buffer; anything else is a TypeError', () => {
+  const e = new Encoder({ role: 'server' });
+  const ab = new TextEncoder().encode('abc').buffer;
+  assert.equal(concat(e.message(ab)).toString('hex'), '8203616263');
+  assert.equal(concat(e.message(new DataView(ab, 1))).toString('hex'), '82026263');
+  assert.throws(() => e.message(42), TypeError);
+  const got = [];
+  const d = new Decoder({ role: 'client', onMessage: (m) => got.push(Buffer.from(m).toString()) });
+  d.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]).buffer);
+  d.push(new DataView(new Uint8Array([0x81, 0x01, 0x21]).buffer));
+  assert.deepEqual(got, ['hi', '!']);
+  d.destroy();
+});
