@@ -20,17 +20,13 @@ export interface WasmExports {
   heapStart(): number;
   heapInit(base: number): void;
   heapAlloc(bytes: number): number;
-  heapFree(ptr: number): void;
-  heapClaimed(): number;
   maskInto(src: number, dst: number, len: number, key: number): number;
-  validateUtf8(state: number, ptr: number, len: number): number;
   createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number): number;
   destroyDecoder(ptr: number): void;
   releaseHeld(ptr: number): void;
   releaseAll(ptr: number): void;
   decoderStat(ptr: number, which: number): number;
   parse(state: number, input: number, len: number, table: number, cap: number): number;
-  writeHeader(dst: number, b0: number, len: number, masked: number, key: number): number;
   encodeFrames(src: number, len: number, dst: number, fragmentSize: number, firstOpcode: number, lastFin: number, masked: number, keys: number): number;
 }
 

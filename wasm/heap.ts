@@ -42,9 +42,6 @@ export function heapInit(base: usize): void {
   freeHead = 0;
 }
 
-/** Bytes between the heap's start and its top (claimed blocks, used or free). */
-export function heapClaimed(): usize { return heapTop - heapBase; }
-
 /** Makes sure linear memory reaches `end`; grows by at least 1/8 to keep grow calls logarithmic. */
 function ensureMemory(end: usize): bool {
   const have = <usize>memory.size() << 16;

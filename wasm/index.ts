@@ -1,9 +1,8 @@
 // wsframe's WebAssembly module: the exports TypeScript (codec/wasm.ts) binds.
-export { heapInit, heapAlloc, heapFree, heapClaimed } from "./heap";
+export { heapInit, heapAlloc } from "./heap";
 export { maskInto } from "./mask";
-export { validateUtf8 } from "./utf8";
 export { createDecoder, destroyDecoder, releaseHeld, releaseAll, decoderStat, parse } from "./decoder";
-export { writeHeader, encodeFrames } from "./encoder";
+export { encodeFrames } from "./encoder";
 
 /** Where the heap may start: after the static data. */
 export function heapStart(): usize { return __heap_base; }
