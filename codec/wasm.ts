@@ -162,5 +162,8 @@ export function memoryBytes(): number {
 
 /** True when `view` aliases the shared WebAssembly memory (and so is only valid briefly). */
 export function isWasmMemory(view: ArrayBufferView): boolean {
-  return wasm !== null && view.buffer === wasm.exports.memory.buffer;
+  if (wasm === null) return false;
+  // views.buffer is current once refreshed (growth only happens inside our own calls).
+  refreshViews();
+  return view.buffer === views.buffer;
 }
