@@ -1,5 +1,7 @@
 // Owned byte buffers for output that must outlive WebAssembly memory views.
 
+import { isWasmMemory } from './wasm.js';
+
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
 /** Uninitialised bytes where Node offers them (no zero-fill), zeroed elsewhere. */
@@ -32,4 +34,25 @@ export function asBytes(data: ArrayBufferView | ArrayBufferLike): Uint8Array {
     return new Uint8Array(data);
   }
   throw new TypeError('expected a Uint8Array, an ArrayBufferView or an ArrayBuffer');
+}
+
+/**
+ * Frames ready to queue on a transport: a server-role encoder returns views of
+ * the payload it was given, and a payload that is a decoder view (WebAssembly
+ * memory) would be overwritten by the next read. Only the chunks that alias
+ * WebAssembly memory are copied, in slices; the array is returned as is when
+ * none does.
+ */
+export function detachFromWasm(chunks: Uint8Array[]): Uint8Array[] {
+  let owned: Uint8Array[] | null = null;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i]!;
+    if (isWasmMemory(chunk)) {
+      owned ??= chunks.slice(0, i);
+      copyInSlices(chunk, owned);
+    } else if (owned !== null) {
+      owned.push(chunk);
+    }
+  }
+  return owned ?? chunks;
 }

@@ -5,7 +5,7 @@
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
-import { copyInSlices } from './bytes.js';
+import { detachFromWasm } from './bytes.js';
 
 /** The WebSocket readyState values (RFC 6455 §4.1, §7). */
 export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
@@ -143,13 +143,7 @@ export class Connection {
 
   /** Bytes read from the transport, in any chunking. */
   push(chunk: Uint8Array): void {
-    if (!this.acceptsInput()) return;
-    this.pushing = true;
-    try {
-      this.decoder.push(chunk);
-    } finally {
-      this.finishPush();
-    }
+    this.feed(() => this.decoder.push(chunk));
   }
 
   /**
@@ -163,10 +157,15 @@ export class Connection {
 
   /** Parse the `n` bytes the transport just wrote into `readBuffer()`. */
   pushReadBuffer(n: number): void {
+    this.feed(() => this.decoder.pushReadBuffer(n));
+  }
+
+  /** Runs one decoder input call, marking it so that a re-entrant destroy waits for it. */
+  private feed(decode: () => void): void {
     if (!this.acceptsInput()) return;
     this.pushing = true;
     try {
-      this.decoder.pushReadBuffer(n);
+      decode();
     } finally {
       this.finishPush();
     }
@@ -210,7 +209,7 @@ export class Connection {
   send(data: Uint8Array | string, binary: boolean = typeof data !== 'string', fragmentSize = 0): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
-    this.write(this.ownedChunks(this.encoder.message(data, { binary, fragmentSize })));
+    this.write(this.encoder.message(data, { binary, fragmentSize }));
     return true;
   }
 
@@ -218,7 +217,7 @@ export class Connection {
   sendFragment(data: Uint8Array | string, binary: boolean, fin: boolean): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
-    this.write(this.ownedChunks(this.encoder.fragment(data, { binary, fin })));
+    this.write(this.encoder.fragment(data, { binary, fin }));
     return true;
   }
 
@@ -273,7 +272,7 @@ export class Connection {
     // §5.5.2: answer with a pong carrying the same payload, unless we already sent
     // a close frame (§5.5.1: nothing may follow it).
     if (this.autoPong && !this.closeFrameSent) {
-      this.write(this.encoder.pong(this.ownedPayload(payload)));
+      this.write(this.encoder.pong(payload));
     }
     this.handlers.onPing?.(payload);
   }
@@ -352,43 +351,16 @@ export class Connection {
 
   private sendControl(payload: Uint8Array | string, encode: (bytes: Uint8Array) => Uint8Array[]): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
-    const bytes = typeof payload === 'string' ? utf8.encode(payload) : this.ownedPayload(payload);
+    const bytes = typeof payload === 'string' ? utf8.encode(payload) : payload;
     if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('Control frame payload must be at most 125 bytes');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
     this.write(encode(bytes));
     return true;
   }
 
-  /**
-   * A server-role encoder returns views of the payload it is given, and the
-   * transport may queue them; a decoder view (WASM memory) would be overwritten
-   * by the next read, so copy those first.
-   */
-  private ownedPayload<T extends Uint8Array | string>(data: T): T {
-    if (typeof data !== 'string' && this.role === 'server' && Decoder.isDecoderMemory(data)) {
-      return data.slice() as T;
-    }
-    return data;
-  }
-
-  /** The same for a message's frames: only chunks that alias decoder memory are copied, in slices. */
-  private ownedChunks(chunks: Uint8Array[]): Uint8Array[] {
-    if (this.role !== 'server') return chunks;
-    let owned: Uint8Array[] | null = null;
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]!;
-      if (Decoder.isDecoderMemory(chunk)) {
-        owned ??= chunks.slice(0, i);
-        copyInSlices(chunk, owned);
-      } else if (owned !== null) {
-        owned.push(chunk);
-      }
-    }
-    return owned ?? chunks;
-  }
-
+  /** Everything written passes here: decoder views among the frames are copied (see detachFromWasm). */
   private write(chunks: Uint8Array[]): void {
-    if (chunks.length > 0) this.handlers.onWrite(chunks);
+    if (chunks.length > 0) this.handlers.onWrite(this.role === 'server' ? detachFromWasm(chunks) : chunks);
   }
 
   private requestShutdown(how: TransportShutdown): void {

@@ -4,6 +4,7 @@
 // returned, and decoder views (WASM memory) are only valid during the handler.
 import type { Transform, TransformCallback } from 'node:stream';
 import { lazyStream } from './builtins.js';
+import { detachFromWasm } from './bytes.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 
@@ -89,22 +90,27 @@ class FrameWriter {
   }
 
   encode(input: WebSocketStreamInput): Uint8Array[] {
+    const frames = this.frames(input);
+    return this.copyViews ? detachFromWasm(frames) : frames;
+  }
+
+  private frames(input: WebSocketStreamInput): Uint8Array[] {
     if (typeof input === 'string' || input instanceof Uint8Array) {
-      return this.encoder.message(this.owned(input), { binary: typeof input !== 'string', fragmentSize: this.fragmentSize });
+      return this.encoder.message(input, { binary: typeof input !== 'string', fragmentSize: this.fragmentSize });
     }
     if (input === null || typeof input !== 'object') throw new TypeError('Expected a Uint8Array, a string or a message object');
     switch (input.type) {
       case 'ping':
-        return this.encoder.ping(this.owned(input.data ?? new Uint8Array(0)));
+        return this.encoder.ping(input.data ?? new Uint8Array(0));
       case 'pong':
-        return this.encoder.pong(this.owned(input.data ?? new Uint8Array(0)));
+        return this.encoder.pong(input.data ?? new Uint8Array(0));
       case 'close':
         return input.code === undefined ? this.encoder.close() : this.encoder.close(input.code, input.reason ?? '');
       case undefined:
       case 'message': {
         const data = input.data;
         if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError('message data must be a Uint8Array or a string');
-        return this.encoder.message(this.owned(data), {
+        return this.encoder.message(data, {
           binary: input.binary ?? typeof data !== 'string',
           fragmentSize: this.fragmentSize,
         });
@@ -112,11 +118,6 @@ class FrameWriter {
       default:
         throw new TypeError(`Unknown message type: ${String((input as { type: unknown }).type)}`);
     }
-  }
-
-  private owned<T extends Uint8Array | string>(data: T): T {
-    if (this.copyViews && typeof data !== 'string' && Decoder.isDecoderMemory(data)) return data.slice() as T;
-    return data;
   }
 }
 
