@@ -143,7 +143,12 @@ export class Connection {
 
   /** Bytes read from the transport, in any chunking. */
   push(chunk: Uint8Array): void {
-    this.feed(() => this.decoder.push(chunk));
+    if (!this.beginInput()) return;
+    try {
+      this.decoder.push(chunk);
+    } finally {
+      this.finishPush();
+    }
   }
 
   /**
@@ -157,18 +162,19 @@ export class Connection {
 
   /** Parse the `n` bytes the transport just wrote into `readBuffer()`. */
   pushReadBuffer(n: number): void {
-    this.feed(() => this.decoder.pushReadBuffer(n));
-  }
-
-  /** Runs one decoder input call, marking it so that a re-entrant destroy waits for it. */
-  private feed(decode: () => void): void {
-    if (!this.acceptsInput()) return;
-    this.pushing = true;
+    if (!this.beginInput()) return;
     try {
-      decode();
+      this.decoder.pushReadBuffer(n);
     } finally {
       this.finishPush();
     }
+  }
+
+  /** Before a decoder input call: false when input is no longer accepted; marks the call so a re-entrant destroy waits for it. */
+  private beginInput(): boolean {
+    if (!this.acceptsInput()) return false;
+    this.pushing = true;
+    return true;
   }
 
   /** The peer half-closed the transport (TCP FIN). */
