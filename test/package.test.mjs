@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,7 +14,7 @@ test('the npm pack tarball installs into another project and works there', { tim
   try {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }));
     const files = packed[0].files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wsframe.wasm', 'dist/decoder.js', 'dist/encoder.d.ts']) {
+    for (const f of ['dist/node/index.js', 'dist/node/index.d.ts', 'dist/core/index.js', 'dist/core/index.d.ts', 'dist/wsframe.wasm', 'dist/core/decoder.js', 'dist/core/encoder.d.ts', 'dist/cli/echo.js']) {
       assert.ok(files.includes(f), `tarball has ${f}`);
     }
     assert.ok(!files.some((f) => f.startsWith('wasm/') || f.startsWith('test/') || f.startsWith('bench/')), 'no sources or tests shipped');
@@ -25,7 +25,7 @@ test('the npm pack tarball installs into another project and works there', { tim
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], { cwd: app, stdio: 'pipe' });
-    assert.ok(existsSync(join(app, 'node_modules/wsframe/dist/index.d.ts')));
+    assert.ok(existsSync(join(app, 'node_modules/wsframe/dist/node/index.d.ts')));
     writeFileSync(join(app, 'main.mjs'), `
       import { Decoder, Encoder } from 'wsframe';
       const out = [];
@@ -44,9 +44,24 @@ test('the npm pack tarball installs into another project and works there', { tim
       console.log(got);
     `);
     assert.equal(execFileSync(process.execPath, ['codec.mjs'], { cwd: app, encoding: 'utf8' }).trim(), 'closed');
-    const codecSources = ['codec.js', 'decoder.js', 'encoder.js', 'wasm.js', 'errors.js', 'bytes.js']
-      .map((f) => readFileSync(join(app, 'node_modules/wsframe/dist', f), 'utf8'));
-    assert.ok(codecSources.every((src) => !/from ['"]node:/.test(src)), 'wsframe/codec imports no node: module');
+    // Every file of the core, not a chosen few: none may import a node: module or leave dist/core.
+    const coreDir = join(app, 'node_modules/wsframe/dist/core');
+    const coreFiles = readdirSync(coreDir, { recursive: true }).filter((f) => f.endsWith('.js'));
+    assert.ok(coreFiles.length >= 10 && coreFiles.includes('connection.js'), 'the core files are all there');
+    for (const f of coreFiles) {
+      const src = readFileSync(join(coreDir, f), 'utf8');
+      assert.ok(!/from ['"]node:|import\(['"]node:|require\(/.test(src), `dist/core/${f} imports no node: module`);
+      for (const [, spec] of src.matchAll(/from ['"](\.[^'"]+)['"]/g)) {
+        assert.notEqual(join(f, '..', spec).split('/')[0], '..', `dist/core/${f} imports ${spec} from outside the core`);
+      }
+    }
+    // The whole core is reachable from wsframe/codec: Connection, the handshake and the WHATWG streams too.
+    writeFileSync(join(app, 'core-api.mjs'), `
+      import * as core from 'wsframe/codec';
+      console.log(['Connection', 'Decoder', 'Encoder', 'acceptKey', 'buildUpgradeRequest', 'verifyUpgradeResponse', 'createWebDecoderStream', 'createWebEncoderStream', 'init'].filter((n) => typeof core[n] !== 'function').join() || 'all');
+      console.log(core.acceptKey('dGhlIHNhbXBsZSBub25jZQ=='));
+    `);
+    assert.deepEqual(execFileSync(process.execPath, ['core-api.mjs'], { cwd: app, encoding: 'utf8' }).trim().split('\n'), ['all', 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=']);
     // CommonJS consumers on Node 20 can load it with a dynamic import.
     writeFileSync(join(app, 'main.cjs'), `import('wsframe').then((m) => console.log(typeof m.Decoder, typeof m.accept));`);
     assert.equal(execFileSync(process.execPath, ['main.cjs'], { cwd: app, encoding: 'utf8' }).trim(), 'function function');

@@ -19,7 +19,7 @@ import { maskInto } from "./mask";
 import { validateUtf8, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
 import {
   OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
-  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN, FLAG_RSV1,
   ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
   ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK,
   ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
@@ -44,6 +44,7 @@ class DecoderState {
   expectMask: u32;      // server role: frames from the client must be masked (§5.1)
   streaming: u32;       // deliver payload pieces as they arrive instead of whole messages
   maxFragments: u32;    // 0 = no cap
+  rsvAllowed: u32;      // RSV bits a negotiated extension may set on a data message's first frame (0x40: RSV1)
   phase: u32;
   maxMessage: u64;
   // The frame being received.
@@ -58,6 +59,7 @@ class DecoderState {
   // The message being received.
   inMessage: u32;       // a non-FIN data frame was seen: continuation frames expected
   msgOpcode: u32;       // OP_TEXT or OP_BINARY of the current message
+  msgRsv: u32;          // RSV bits of its first frame: non-zero hands its payload raw to the extension
   msgLen: u64;          // payload bytes declared by its frame headers so far
   fragments: u32;
   utf8: u32;            // incremental validator state
@@ -84,7 +86,7 @@ class DecoderState {
 // @ts-ignore: decorator
 @inline const STATE_SIZE: usize = CTRL_AREA + 128;
 
-export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, maxFragments: u32): usize {
+export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, maxFragments: u32, rsvAllowed: u32): usize {
   const ptr = heapAlloc(STATE_SIZE);
   if (ptr == 0) return 0;
   memory.fill(ptr, 0, STATE_SIZE);
@@ -92,6 +94,7 @@ export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, 
   s.expectMask = expectMask;
   s.streaming = streaming;
   s.maxFragments = maxFragments;
+  s.rsvAllowed = rsvAllowed & 0x70;
   s.maxMessage = maxMessage >= 1.8e19 ? u64.MAX_VALUE : <u64>maxMessage;
   return ptr;
 }
@@ -166,10 +169,14 @@ export function decoderStat(ptr: usize, which: u32): f64 {
 
 /** Rules that the first two header bytes alone decide; 0 when they pass. */
 function checkFirstTwo(s: DecoderState, b0: u32, b1: u32): u32 {
-  // §5.2: RSV bits must be 0 unless an extension defines them (none is negotiated).
-  if ((b0 & 0x30) != 0) return ERR_RSV23;
-  if ((b0 & 0x40) != 0) return ERR_RSV1;
+  // §5.2: RSV bits must be 0 unless a negotiated extension defines them; the
+  // extension decides (rsvAllowed), and sets them only on the first frame of a
+  // data message (RFC 7692 §6: not on control or continuation frames).
   const opcode = b0 & 0x0F;
+  const allowed = opcode == OP_TEXT || opcode == OP_BINARY ? s.rsvAllowed : 0;
+  const rsv = b0 & 0x70 & ~allowed;
+  if ((rsv & 0x30) != 0) return ERR_RSV23;
+  if ((rsv & 0x40) != 0) return ERR_RSV1;
   const fin = b0 & 0x80;
   if (opcode == OP_CONTINUATION) {
     if (s.inMessage == 0) return ERR_UNEXPECTED_CONTINUATION;          // §5.4
@@ -227,6 +234,7 @@ function beginFrame(s: DecoderState, h: usize): void {
   if (opcode < 8) {
     if (opcode != OP_CONTINUATION) {
       s.msgOpcode = opcode;
+      s.msgRsv = b0 & 0x70;
       s.msgLen = 0;
       s.fragments = 0;
       s.utf8 = UTF8_ACCEPT;
@@ -377,11 +385,14 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
     const text = s.msgOpcode == OP_TEXT;
     const flags: u32 = text ? 0 : FLAG_BINARY;
 
-    if (s.streaming != 0) {
+    if (s.streaming != 0 || s.msgRsv != 0) {
       // Streaming delivery: every piece is unmasked in place and handed over as it is.
+      // A message with RSV bits is an extension's (e.g. compressed) data: it is
+      // streamed raw, and validated by TypeScript once the extension has transformed it.
+      const raw = s.msgRsv != 0;
       if (avail != 0) {
         if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
-        if (text) {
+        if (text && !raw) {
           s.utf8 = validateUtf8(s.utf8, p, avail);
           if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
         }
@@ -389,11 +400,11 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
         pos += avail;
       }
       const last = s.remaining == 0 && s.fin != 0;
-      if (last && text && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      if (avail != 0 || last) emit(table, n++, EV_FRAGMENT | flags | (last ? FLAG_FIN : 0), p, avail, 0);
+      if (last && text && !raw && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
+      if (avail != 0 || last) emit(table, n++, EV_FRAGMENT | flags | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
       if (s.remaining != 0) break;
       s.phase = PHASE_HEADER;
-      if (last) { s.messages++; s.msgOpcode = 0; }
+      if (last) { s.messages++; s.msgOpcode = 0; s.msgRsv = 0; }
       continue;
     }
 

@@ -16,6 +16,7 @@ export const EV_CLOSE: u32 = 5;     // ptr/len: reason, extra: code
 export const EV_ERROR: u32 = 6;     // extra: error id, ptr: detail value
 export const FLAG_BINARY: u32 = 0x100;
 export const FLAG_FIN: u32 = 0x200;
+export const FLAG_RSV1: u32 = 0x400;  // EV_FRAGMENT of a message whose first frame had RSV1 (an extension's data)
 
 // Error ids; codec/errors.ts maps each to its close code and name.
 export const ERR_RSV1: u32 = 1;                 // 1002

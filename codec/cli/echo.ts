@@ -2,7 +2,7 @@
 // `npm run echo -- --port N` echoes every message with its type on 127.0.0.1:N.
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
-import { accept, type WebSocket } from '../node.js';
+import { accept, type WebSocket } from '../node/index.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

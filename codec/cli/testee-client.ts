@@ -1,6 +1,6 @@
 // Autobahn|Testsuite client testee (fuzzingserver peer), as `ws` ships one:
 // `npm run testee-client -- --url ws://127.0.0.1:N --agent NAME`.
-import { connect, type WebSocket } from '../node.js';
+import { connect, type WebSocket } from '../node/index.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

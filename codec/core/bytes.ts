@@ -1,11 +1,11 @@
 // Owned byte buffers for output that must outlive WebAssembly memory views.
 
 import { isWasmMemory } from './wasm.js';
-
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+import { hostBuffer } from './host.js';
 
 /** Uninitialised bytes where Node offers them (no zero-fill), zeroed elsewhere. */
-export const allocUnsafe: (size: number) => Uint8Array = NodeBuffer
+const NodeBuffer = hostBuffer;
+export const allocUnsafe: (size: number) => Uint8Array = NodeBuffer !== undefined
   ? (size) => NodeBuffer.allocUnsafe(size)
   : (size) => new Uint8Array(size);
 

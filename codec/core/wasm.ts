@@ -13,6 +13,7 @@
 // keeping its own.
 
 import { wasmBase64 } from './generated/wasm-binary.js';
+import { hostBuffer, hostProcess } from './host.js';
 
 export interface WasmExports {
   memory: WebAssembly.Memory;
@@ -21,7 +22,7 @@ export interface WasmExports {
   heapInit(base: number): void;
   heapAlloc(bytes: number): number;
   maskInto(src: number, dst: number, len: number, key: number): number;
-  createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number): number;
+  createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number, rsvAllowed: number): number;
   destroyDecoder(ptr: number): void;
   releaseHeld(ptr: number): void;
   releaseAll(ptr: number): void;
@@ -75,8 +76,7 @@ export function refreshViews(): void {
 }
 
 function decodeBase64(text: string): Uint8Array {
-  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-  if (NodeBuffer) return NodeBuffer.from(text, 'base64');
+  if (hostBuffer) return hostBuffer.from(text, 'base64');
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -85,11 +85,9 @@ function decodeBase64(text: string): Uint8Array {
 
 /** The module bytes: the embedded build, or WSFRAME_WASM (e.g. the assertion-enabled debug build) in Node. */
 function moduleBytes(): Uint8Array {
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const override = proc?.env?.WSFRAME_WASM;
-  if (override && typeof proc.getBuiltinModule === 'function') {
-    const fs = proc.getBuiltinModule('fs') as typeof import('node:fs');
-    return fs.readFileSync(override);
+  const override = hostProcess?.env?.WSFRAME_WASM;
+  if (override && typeof hostProcess?.getBuiltinModule === 'function') {
+    return hostProcess.getBuiltinModule('fs').readFileSync(override);
   }
   return decodeBase64(wasmBase64);
 }

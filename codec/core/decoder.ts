@@ -10,16 +10,14 @@
 import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
 import { errorFromId, ProtocolError } from './errors.js';
 import { asBytes } from './bytes.js';
+import { resolveLimits, resolveRole, type LimitOptions, type Role } from './options.js';
+import type { InboundExtension } from './extension.js';
 
-export type Role = 'server' | 'client';
+export type { Role } from './options.js';
 
-export interface DecoderOptions {
+export interface DecoderOptions extends LimitOptions {
   /** 'server' expects masked frames (from a client), 'client' unmasked ones. Default 'server'. */
   role?: Role;
-  /** Largest message (and frame) in bytes; past it the decoder fails with 1009. Default 64 MiB. */
-  maxMessageSize?: number;
-  /** Most frames in one message; past it the decoder fails with 1008. Default 0: no cap. */
-  maxFragments?: number;
   /** A whole message; text has been validated as UTF-8. */
   onMessage?(data: Uint8Array, binary: boolean): void;
   /** Streaming mode (instead of onMessage): payload pieces as they arrive; `fin` marks the message's last. */
@@ -30,6 +28,8 @@ export interface DecoderOptions {
   onClose?(code: number, reason: string): void;
   /** The peer broke a rule; close with error.closeCode. Later input is ignored. */
   onError?(error: ProtocolError): void;
+  /** A negotiated extension (see extension.ts): messages with its RSV bits go to it, raw. Default none. */
+  extension?: InboundExtension;
 }
 
 export interface DecoderStats {
@@ -45,11 +45,11 @@ export interface DecoderStats {
 
 export type DecoderState = 'open' | 'closed' | 'failed' | 'destroyed';
 
-export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 2 ** 20;
+export { DEFAULT_MAX_MESSAGE_SIZE } from './options.js';
 
 // Descriptor kinds and flags (wasm/protocol.ts).
 const EV_MESSAGE = 1, EV_FRAGMENT = 2, EV_PING = 3, EV_PONG = 4, EV_CLOSE = 5, EV_ERROR = 6;
-const FLAG_BINARY = 0x100, FLAG_FIN = 0x200;
+const FLAG_BINARY = 0x100, FLAG_FIN = 0x200, FLAG_RSV1 = 0x400;
 
 /** Bytes copied into WebAssembly per parse call when pushing a large chunk. */
 const COPY_SLICE = 128 << 10;
@@ -78,17 +78,14 @@ export class Decoder {
   #onPong: (payload: Uint8Array) => void;
   #onClose: (code: number, reason: string) => void;
   #onError: (error: ProtocolError) => void;
+  #extension: InboundExtension | null;
   #lastErrorCode = 0;
   /** A payload was delivered from the decoder's own buffers (not the input area): release them after the run. */
   #deliveredHeld = false;
 
   constructor(options: DecoderOptions = {}) {
-    const role = options.role ?? 'server';
-    if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
-    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    if (typeof maxMessageSize !== 'number' || !(maxMessageSize >= 0)) throw new RangeError('maxMessageSize must be a number >= 0');
-    const maxFragments = options.maxFragments ?? 0;
-    if (!Number.isInteger(maxFragments) || maxFragments < 0 || maxFragments > 0xffffffff) throw new RangeError('maxFragments must be an integer >= 0');
+    const role = resolveRole(options.role);
+    const { maxMessageSize, maxFragments } = resolveLimits(options);
     this.#streaming = typeof options.onFragment === 'function';
     this.#onMessage = options.onMessage ?? noop;
     this.#onFragment = options.onFragment ?? noop;
@@ -96,8 +93,9 @@ export class Decoder {
     this.#onPong = options.onPong ?? noop;
     this.#onClose = options.onClose ?? noop;
     this.#onError = options.onError ?? noop;
+    this.#extension = options.extension ?? null;
     this.#wasm = getWasm();
-    this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments);
+    this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments, this.#extension?.rsvBits ?? 0);
     refreshViews();
     if (this.#ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory for a decoder');
     registry?.register(this, this.#ptr, this);
@@ -268,6 +266,10 @@ export class Decoder {
           this.#onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);
           break;
         case EV_FRAGMENT:
+          if ((kind & FLAG_RSV1) !== 0) {
+            this.#extension!.onData(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
+            break;
+          }
           this.#onFragment(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
           break;
         case EV_PING:

@@ -1,12 +1,11 @@
-// Stream adapters: the codec as Node Transforms and WHATWG TransformStreams.
-// Bytes on one side, message objects on the other. Payloads handed downstream
-// are owned copies: a stream consumer reads them long after the decoder handler
+// What the stream adapters share: a decoder that queues owned copies of its
+// events, and a frame writer for stream input. Payloads handed downstream are
+// owned copies: a stream consumer reads them long after the decoder handler
 // returned, and decoder views (WASM memory) are only valid during the handler.
-import type { Transform, TransformCallback } from 'node:stream';
-import { lazyStream } from './builtins.js';
 import { detachFromWasm } from './bytes.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
+import type { LimitOptions, Role } from './options.js';
 
 /** A decoded WebSocket event, as produced by the decoder streams. */
 export type WebSocketStreamEvent =
@@ -27,18 +26,15 @@ export type WebSocketStreamInput =
   | { type: 'ping' | 'pong'; data?: Uint8Array | string }
   | { type: 'close'; code?: number; reason?: string };
 
-export interface DecoderStreamOptions {
+/** Role and limits as for a Decoder; a protocol error errors the stream with the ProtocolError. */
+export interface DecoderStreamOptions extends LimitOptions {
   /** 'server' (default) expects masked frames, 'client' unmasked ones (§5.1). */
-  role?: 'server' | 'client';
-  /** Default 64 MiB; larger messages error the stream with a 1009 ProtocolError. */
-  maxMessageSize?: number;
-  /** Default 0 = no cap; more frames per message error the stream with 1008. */
-  maxFragments?: number;
+  role?: Role;
 }
 
 export interface EncoderStreamOptions {
   /** 'server' (default) writes unmasked frames, 'client' masked ones (§5.3). */
-  role?: 'server' | 'client';
+  role?: Role;
   /** Split messages into frames of at most this many payload bytes (§5.4). Default 0 = one frame. */
   fragmentSize?: number;
   /** Mask key source for the client role. */
@@ -46,16 +42,14 @@ export interface EncoderStreamOptions {
 }
 
 /** A decoder that queues copies of its events; `take()` hands them over. */
-class EventCollector {
+export class EventCollector {
   readonly decoder: Decoder;
   private events: WebSocketStreamEvent[] = [];
   error: Error | null = null;
 
   constructor(options: DecoderStreamOptions) {
     this.decoder = new Decoder({
-      role: options.role ?? 'server',
-      maxMessageSize: options.maxMessageSize ?? 64 * 2 ** 20,
-      maxFragments: options.maxFragments ?? 0,
+      ...options,
       onMessage: (data, binary) => this.events.push({ type: 'message', data: data.slice(), binary }),
       onPing: (data) => this.events.push({ type: 'ping', data: data.slice() }),
       onPong: (data) => this.events.push({ type: 'pong', data: data.slice() }),
@@ -76,14 +70,14 @@ class EventCollector {
 }
 
 /** Turns stream input into frames; decoder views are copied since frames are queued downstream. */
-class FrameWriter {
+export class FrameWriter {
   private readonly encoder: Encoder;
   private readonly fragmentSize: number;
   private readonly copyViews: boolean;
 
   constructor(options: EncoderStreamOptions) {
-    const role = options.role ?? 'server';
-    this.encoder = new Encoder(options.randomFill === undefined ? { role } : { role, randomFill: options.randomFill });
+    this.encoder = new Encoder(options);
+    const role = this.encoder.role;
     this.fragmentSize = options.fragmentSize ?? 0;
     // Only the server role aliases payloads in its output.
     this.copyViews = role === 'server';
@@ -119,69 +113,4 @@ class FrameWriter {
         throw new TypeError(`Unknown message type: ${String((input as { type: unknown }).type)}`);
     }
   }
-}
-
-/** A Node Transform: WebSocket bytes in, {@link WebSocketStreamEvent} objects out. */
-export function createDecoderStream(options: DecoderStreamOptions = {}): Transform {
-  const collector = new EventCollector(options);
-  return new (lazyStream().Transform)({
-    writableObjectMode: false,
-    readableObjectMode: true,
-    transform(chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback) {
-      for (const event of collector.push(chunk)) this.push(event);
-      // A protocol error destroys the stream with the ProtocolError (its closeCode says why).
-      callback(collector.error ?? undefined);
-    },
-    destroy(error: Error | null, callback: (error: Error | null) => void) {
-      collector.decoder.destroy();
-      callback(error);
-    },
-  });
-}
-
-/** A Node Transform: {@link WebSocketStreamInput} objects in, WebSocket frame bytes out. */
-export function createEncoderStream(options: EncoderStreamOptions = {}): Transform {
-  const writer = new FrameWriter(options);
-  return new (lazyStream().Transform)({
-    writableObjectMode: true,
-    readableObjectMode: false,
-    transform(input: WebSocketStreamInput, _encoding: BufferEncoding, callback: TransformCallback) {
-      let frames: Uint8Array[];
-      try {
-        frames = writer.encode(input);
-      } catch (error) {
-        callback(error as Error);
-        return;
-      }
-      for (const frame of frames) this.push(frame);
-      callback();
-    },
-  });
-}
-
-/** A WHATWG TransformStream: WebSocket bytes in, {@link WebSocketStreamEvent} objects out. */
-export function createWebDecoderStream(options: DecoderStreamOptions = {}): TransformStream<Uint8Array, WebSocketStreamEvent> {
-  const collector = new EventCollector(options);
-  return new TransformStream<Uint8Array, WebSocketStreamEvent>({
-    transform(chunk, controller) {
-      for (const event of collector.push(chunk)) controller.enqueue(event);
-      if (collector.error !== null) {
-        collector.decoder.destroy();
-        controller.error(collector.error);
-      }
-    },
-    flush() {
-      collector.decoder.destroy();
-    },
-  });
-}
-
-/** A WHATWG TransformStream: {@link WebSocketStreamInput} in, WebSocket frame bytes out. */
-export function createWebEncoderStream(options: EncoderStreamOptions = {}): TransformStream<WebSocketStreamInput, Uint8Array> {
-  const writer = new FrameWriter(options);
-  return new TransformStream<WebSocketStreamInput, Uint8Array>({
-    transform(input, controller) {
-      for (const frame of writer.encode(input)) controller.enqueue(frame);
-    },
-  });
 }

@@ -11,7 +11,7 @@
 import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Wasm } from './wasm.js';
 import { isSendableCloseCode } from './errors.js';
 import { allocUnsafe, asBytes } from './bytes.js';
-import type { Role } from './decoder.js';
+import { resolveRole, type Role } from './options.js';
 
 export interface EncoderOptions {
   /** 'client' masks every frame; 'server' never masks. Default 'server'. */
@@ -92,8 +92,7 @@ export class Encoder {
   #perFrameKeys = false;
 
   constructor(options: EncoderOptions = {}) {
-    const role = options.role ?? 'server';
-    if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
+    const role = resolveRole(options.role);
     this.role = role;
     this.#masked = role === 'client';
     const generateMask = options.generateMask;

@@ -1,9 +1,14 @@
 // RFC 6455 §4 opening handshake helpers: pure functions over header maps and
-// strings, so that any HTTP stack (node:http, a raw socket, a test) can use them.
-import { lazyCrypto } from './builtins.js';
+// strings, so that any HTTP stack (node:http, a raw socket, a browser-side
+// test, another runtime) can use them. Sans-I/O and runtime-neutral: the
+// SHA-1 is our own (sha1.ts) and keys come from crypto.getRandomValues.
+import { base64, fromBase64, sha1 } from './sha1.js';
 
 /** The GUID of RFC 6455 §1.3, appended to the client key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+const textEncoder = new TextEncoder();
+const latin1 = new TextDecoder('latin1');
 
 /** The only protocol version this library speaks (RFC 6455 §4.1, §4.4). */
 export const WEBSOCKET_VERSION = '13';
@@ -43,18 +48,18 @@ export type UpgradeRequestValidation = ValidUpgradeRequest | RejectedUpgradeRequ
 
 /** Sec-WebSocket-Accept for a client key (RFC 6455 §4.2.2 item 5.4): base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
-  return lazyCrypto().createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return base64(sha1(textEncoder.encode(key + WEBSOCKET_GUID)));
 }
 
 /** A fresh Sec-WebSocket-Key: 16 random bytes, base64 (§4.1 item 7). */
 export function generateKey(): string {
-  return lazyCrypto().randomBytes(16).toString('base64');
+  return base64(globalThis.crypto.getRandomValues(new Uint8Array(16)));
 }
 
 /** True if `key` is base64 that decodes to exactly 16 bytes (§4.2.1 item 5). */
 export function isValidKey(key: string): boolean {
   // 16 bytes encode to 22 significant characters plus "==" padding.
-  return /^[A-Za-z0-9+/]{22}==$/.test(key) && Buffer.from(key, 'base64').length === 16;
+  return /^[A-Za-z0-9+/]{22}==$/.test(key) && fromBase64(key)?.length === 16;
 }
 
 /** Reads one header as a single string, joining repeated headers with ", " (RFC 7230 §3.2.2). */
@@ -200,7 +205,7 @@ const STATUS_TEXT: Record<number, string> = {
  * error code such as 400 Bad Request"), with the reason as a text body.
  */
 export function buildRejectResponse(status: number, reason: string, headers?: Record<string, string>): string {
-  const body = Buffer.from(reason, 'utf8');
+  const body = textEncoder.encode(reason);
   return (
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
     'Connection: close\r\n' +
@@ -318,7 +323,13 @@ export interface ParsedResponseHead {
   headBytes: number;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n');
+/** Offset of the first CRLFCRLF in `bytes`, or -1. */
+function findHeadEnd(bytes: Uint8Array): number {
+  for (let i = bytes.indexOf(13); i >= 0 && i + 3 < bytes.length; i = bytes.indexOf(13, i + 1)) {
+    if (bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+  }
+  return -1;
+}
 
 /**
  * Parses the head of an HTTP/1.1 response from raw bytes, for clients that run
@@ -326,10 +337,9 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * throws a SyntaxError on a malformed head.
  */
 export function parseResponseHead(bytes: Uint8Array): ParsedResponseHead | null {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = buffer.indexOf(HEAD_END);
+  const end = findHeadEnd(bytes);
   if (end < 0) return null;
-  const lines = buffer.toString('latin1', 0, end).split('\r\n');
+  const lines = latin1.decode(bytes.subarray(0, end)).split('\r\n');
   const status = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
   if (status === null) throw new SyntaxError('Invalid HTTP status line');
   const headers: Record<string, string> = {};
@@ -346,6 +356,6 @@ export function parseResponseHead(bytes: Uint8Array): ParsedResponseHead | null 
     statusCode: Number(status[2]),
     statusMessage: status[3] ?? '',
     headers,
-    headBytes: end + HEAD_END.length,
+    headBytes: end + 4,
   };
 }

@@ -6,11 +6,13 @@ import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
 import { detachFromWasm } from './bytes.js';
+import type { InboundExtension } from './extension.js';
+import { resolveBehaviour, type BehaviourOptions, type LimitOptions, type Role } from './options.js';
 
 /** The WebSocket readyState values (RFC 6455 §4.1, §7). */
 export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
 
-export type ConnectionRole = 'server' | 'client';
+export type ConnectionRole = Role;
 
 /** How the adapter should take the transport down. */
 export type TransportShutdown =
@@ -46,6 +48,12 @@ export interface ConnectionHandlers {
   onTimer?(kind: ConnectionTimer, ms: number): void;
   /** A whole message; `data` is a view valid only until this handler returns. */
   onMessage?(data: Uint8Array, binary: boolean): void;
+  /**
+   * Streaming delivery, used instead of onMessage when given: payload pieces as
+   * they arrive (even parts of one frame), `fin` on the message's last piece.
+   * Views valid only until this handler returns; nothing is buffered.
+   */
+  onFragment?(data: Uint8Array, binary: boolean, fin: boolean): void;
   /** A ping; the pong is already written when `autoPong` is on. View valid during the call. */
   onPing?(payload: Uint8Array): void;
   onPong?(payload: Uint8Array): void;
@@ -57,21 +65,13 @@ export interface ConnectionHandlers {
   onClosed?(code: number, reason: string, wasClean: boolean): void;
 }
 
-export interface ConnectionOptions extends ConnectionHandlers {
+export interface ConnectionOptions extends ConnectionHandlers, LimitOptions, BehaviourOptions {
   /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
   role: ConnectionRole;
-  /** Largest message or frame accepted; larger ones fail the connection with 1009. Default 64 MiB. */
-  maxMessageSize?: number;
-  /** Most frames per message; more fail with 1008. Default 0 = no cap. */
-  maxFragments?: number;
-  /** Answer pings with pongs automatically (§5.5.2). Default true. */
-  autoPong?: boolean;
-  /** Time the peer gets to complete the closing handshake, in ms. Default 30000; 0 = wait forever. */
-  closeTimeout?: number;
-  /** Start the closing handshake (1001) after this many ms without reads. Default 0 = off. */
-  idleTimeout?: number;
   /** Mask key source for the client role (inject for deterministic output in tests). */
   randomFill?: (buffer: Uint8Array) => void;
+  /** A negotiated extension's inbound side (see extension.ts). Default none. */
+  extension?: InboundExtension;
   /** Start in OPEN instead of CONNECTING (the handshake is already done). Default false. */
   open?: boolean;
 }
@@ -103,17 +103,17 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.role = options.role;
     this.handlers = options;
-    this.autoPong = options.autoPong ?? true;
-    this.closeTimeout = options.closeTimeout ?? 30_000;
-    this.idleTimeout = options.idleTimeout ?? 0;
+    ({ autoPong: this.autoPong, closeTimeout: this.closeTimeout, idleTimeout: this.idleTimeout } = resolveBehaviour(options));
     this.currentState = options.open === true ? 'OPEN' : 'CONNECTING';
     this.encoder = new Encoder(
       options.randomFill === undefined ? { role: this.role } : { role: this.role, randomFill: options.randomFill },
     );
     this.decoder = new Decoder({
       role: this.role,
-      maxMessageSize: options.maxMessageSize ?? 64 * 2 ** 20,
-      maxFragments: options.maxFragments ?? 0,
+      ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
+      ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
+      ...(options.extension === undefined ? {} : { extension: options.extension }),
+      ...(options.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
       onMessage: (data, binary) => this.receivedMessage(data, binary),
       onPing: (payload) => this.receivedPing(payload),
       onPong: (payload) => this.receivedPong(payload),
@@ -271,6 +271,11 @@ export class Connection {
     // §7.1.2 / §1.4: after sending our close frame we no longer process data frames.
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return;
     this.handlers.onMessage?.(data, binary);
+  }
+
+  private receivedFragment(data: Uint8Array, binary: boolean, fin: boolean): void {
+    if (this.currentState !== 'OPEN' || this.closeFrameSent) return;
+    this.handlers.onFragment?.(data, binary, fin);
   }
 
   private receivedPing(payload: Uint8Array): void {

@@ -1,0 +1,21 @@
+// wsframe/codec: the runtime-neutral core — Decoder, Encoder, the Connection
+// state machine, the sans-I/O opening handshake and WHATWG streams — with no
+// Node built-in imported: for browsers, workers, other runtimes, and the
+// fastest start. The Node edge (wsframe) re-exports all of it.
+export { Decoder } from './decoder.js';
+export type { DecoderOptions, DecoderStats, DecoderState } from './decoder.js';
+export { Encoder } from './encoder.js';
+export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.js';
+export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { Connection } from './connection.js';
+export type { ConnectionOptions, ConnectionHandlers, ConnectionState, ConnectionRole, ConnectionTimer, TransportShutdown } from './connection.js';
+export {
+  DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_FRAGMENTS, DEFAULT_AUTO_PONG, DEFAULT_CLOSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+} from './options.js';
+export type { Role, LimitOptions, BehaviourOptions } from './options.js';
+export * from './handshake.js';
+export { createWebDecoderStream, createWebEncoderStream } from './web-streams.js';
+export type { WebSocketStreamEvent, WebSocketStreamInput, DecoderStreamOptions, EncoderStreamOptions } from './stream-codec.js';
+export type { InboundExtension } from './extension.js';
+export { init } from './wasm.js';
