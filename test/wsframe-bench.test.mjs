@@ -80,7 +80,7 @@ after(() => {
 test('--help documents every option, its default and the exit codes', async () => {
   const r = await run(['--help']);
   assert.equal(r.code, 0);
-  for (const option of ['--workload', '--duration', '--warmup', '--messages', '--rounds', '--size', '--fragment', '--count', '--connections', '--text', '--fresh-masks', '--timeout', '--compare', '--server-pid', '--json', '--html', '--baseline', '--metric', '--threshold', '--retries', '--quiet']) {
+  for (const option of ['--workload', '--duration', '--warmup', '--messages', '--rounds', '--size', '--fragment', '--count', '--connections', '--text', '--fresh-masks', '--timeout', '--wait', '--compare', '--server-pid', '--json', '--html', '--baseline', '--metric', '--threshold', '--retries', '--quiet']) {
     assert.ok(r.stdout.includes(option), `--help mentions ${option}`);
   }
   for (const w of ['ref', 'frame', 'pipeline', 'concurrent', 'ping', 'connect']) assert.match(r.stdout, new RegExp(`^  ${w} `, 'm'));
@@ -192,6 +192,7 @@ test('bad input ends with one line and its exit code', { timeout: 60_000 }, asyn
   const port = await listen(closed);
   await new Promise((resolve) => closed.close(resolve));
   assertOneLine(await run([`ws://127.0.0.1:${port}/`, ...tiny]), 1, /cannot connect to .*connection refused \(ECONNREFUSED\)/);
+  assertOneLine(await run([`ws://127.0.0.1:${port}/`, ...tiny, '--wait', '0.5']), 1, /connection refused/);
 
   // An HTTP server that does not upgrade.
   const plain = `ws://127.0.0.1:${await listen(http.createServer((req, res) => res.end('hello')))}/`;

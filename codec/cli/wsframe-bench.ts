@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseCommand, HELP, type BenchOptions } from '../loadgen/options.js';
+import { BenchConnection } from '../loadgen/connection.js';
 import { runRound, type RoundLimits, type RoundResult, type WorkloadParams } from '../loadgen/workloads.js';
 import { buildRow, textReport, ProgressLine, type JsonDocument, type Row } from '../loadgen/report.js';
 import { compareServers, loadBaseline, metricValue, worsePercent, type GateResult, type GateRow } from '../loadgen/gate.js';
@@ -95,6 +96,23 @@ function writeOutputs(o: BenchOptions, doc: JsonDocument): void {
   }
 }
 
+/** --wait: one test connection per server, retried until it opens or the time is up. */
+async function waitForServers(o: BenchOptions): Promise<void> {
+  const deadline = Date.now() + o.waitMs;
+  for (const t of o.targets) {
+    for (;;) {
+      try {
+        const c = await BenchConnection.open(t.url, { timeoutMs: Math.min(o.timeoutMs, 2000), maxMessageSize: 1024 });
+        await c.close(o.timeoutMs);
+        break;
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const command = parseCommand(argv);
   if (command.kind === 'help') { process.stdout.write(HELP); return EXIT_OK; }
@@ -104,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
   const progress = new ProgressLine(o.quiet);
   const rows: Row[] = [];
   try {
+    if (o.waitMs > 0) await waitForServers(o);
     for (const p of o.workloads) rows.push(...(await measure(o, p, o.targets, progress)));
     const gateResult = o.baseline === null ? null : await gate(o, rows, progress);
     const doc = document(o, argv, rows, gateResult, null);

@@ -5,7 +5,7 @@ import type { JsonDocument, Row } from './report.js';
 import { fmt } from './report.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
-const W = 640, H = 300, L = 64, R = 16, T = 28, B = 44;
+const W = 640, H = 300, L = 56, R = 30, T = 28, B = 44;
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -20,23 +20,48 @@ function niceMax(max: number): number {
   return 10 * p;
 }
 
-function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], xTicks: Tick[], xMax: number): string {
-  const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1]))));
+/** Axis labels: 1.5k, 2M, 0.05. */
+function short(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${fmt(v / 1e6)}M`;
+  if (a >= 1e4) return `${fmt(v / 1e3)}k`;
+  return fmt(v);
+}
+
+/** Powers of ten (and 2, 5 times them) spanning [lo, hi], for a log axis. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  // 1-2-5 steps when the axis spans few decades, powers of ten only otherwise.
+  const steps = Math.log10(hi / lo) <= 3 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(Math.log10(lo)); 10 ** e <= hi * 1.0001; e++) {
+    for (const m of steps) { const v = m * 10 ** e; if (v >= lo * 0.9999 && v <= hi * 1.0001) out.push(v); }
+  }
+  return out;
+}
+
+function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], xTicks: Tick[], xMax: number, logY = false): string {
+  const values = series.flatMap((s) => s.points.map((p) => p[1]));
+  const yMax = niceMax(Math.max(0, ...values));
+  // Log axis (latency): from the power of ten below the smallest value to the one above the largest.
+  const yLo = logY ? 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...values.filter((v) => v > 0), yMax)))) : 0;
+  const yHi = logY ? 10 ** Math.ceil(Math.log10(Math.max(yLo * 10, ...values))) : yMax;
   const x = (v: number) => L + (v / (xMax || 1)) * (W - L - R);
-  const y = (v: number) => H - B - (v / yMax) * (H - T - B);
+  const y = logY
+    ? (v: number) => H - B - ((Math.log10(Math.max(v, yLo)) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo))) * (H - T - B)
+    : (v: number) => H - B - (v / yMax) * (H - T - B);
+  const yTicks = logY ? logTicks(yLo, yHi) : [0, 1, 2, 3, 4, 5].map((i) => (yMax * i) / 5);
   const parts: string[] = [];
   parts.push(`<text x="${W / 2}" y="16" text-anchor="middle" class="title">${esc(title)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const v = (yMax * i) / 5;
+  for (const v of yTicks) {
     parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/>`);
-    parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
+    parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${short(v)}</text>`);
   }
   for (const t of xTicks) {
     parts.push(`<line x1="${x(t.at)}" x2="${x(t.at)}" y1="${T}" y2="${H - B}" class="grid"/>`);
     parts.push(`<text x="${x(t.at)}" y="${H - B + 16}" text-anchor="middle">${esc(t.label)}</text>`);
   }
   parts.push(`<text x="${W / 2}" y="${H - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
-  parts.push(`<text x="14" y="${H / 2}" text-anchor="middle" transform="rotate(-90 14 ${H / 2})">${esc(yLabel)}</text>`);
+  parts.push(`<text x="12" y="${H / 2}" text-anchor="middle" transform="rotate(-90 12 ${H / 2})">${esc(yLabel)}</text>`);
   parts.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" class="frame"/>`);
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
@@ -76,7 +101,7 @@ function latencyChart(rows: Row[]): string {
   }
   const series = rows.map((r) => ({ name: r.target, points: ps.map((p): [number, number] => [px(p), percentileOf(r.histogram.buckets, p, r.latencyMs.max)]) }));
   const ticks = PERCENTILE_TICKS.filter((p) => p <= top).map((p) => ({ at: px(p), label: `${p}%` }));
-  return lineChart('Round-trip latency by percentile', 'percentile', 'ms', series, ticks, px(top));
+  return lineChart('Round-trip latency by percentile', 'percentile', 'ms (log scale)', series, ticks, px(top), true);
 }
 
 function throughputChart(rows: Row[]): string {

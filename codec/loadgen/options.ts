@@ -14,6 +14,8 @@ export interface BenchOptions {
   messages: number;
   rounds: number;
   timeoutMs: number;
+  /** Keep trying to connect to each server for this long before the run (a server still starting). */
+  waitMs: number;
   freshMasks: boolean;
   insecure: boolean;
   json: string | null;
@@ -51,6 +53,8 @@ Options (defaults in brackets):
       --fresh-masks      mask every send with new keys (default: frames are masked
                          once per connection and re-sent; the server's work is the same)
       --timeout MS       fail if no reply arrives for MS; also the connect timeout [10000]
+      --wait SEC         retry connecting to each server for up to SEC seconds before
+                         the run starts (for a server that is still starting)   [0]
       --insecure         wss: accept any certificate
       --compare URL      also run every workload against URL, alternating A B A B...
                          in the same run, and report ratios of medians (repeatable)
@@ -142,6 +146,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
         binary: { type: 'boolean' },
         'fresh-masks': { type: 'boolean' },
         timeout: { type: 'string' },
+        wait: { type: 'string' },
         insecure: { type: 'boolean' },
         compare: { type: 'string', multiple: true },
         name: { type: 'string', multiple: true },
@@ -226,6 +231,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
       messages,
       rounds: v.rounds === undefined ? (comparing ? 4 : 1) : parseNumber('--rounds', v.rounds, 1, 1000, true),
       timeoutMs: v.timeout === undefined ? 10_000 : parseNumber('--timeout', v.timeout, 1, 3_600_000, true),
+      waitMs: v.wait === undefined ? 0 : parseNumber('--wait', v.wait, 0, 3600, false) * 1000,
       freshMasks: v['fresh-masks'] === true,
       insecure: v.insecure === true,
       json: v.json ?? null,
