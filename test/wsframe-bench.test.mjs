@@ -69,6 +69,9 @@ before(async () => {
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], { cwd: app, stdio: 'pipe' });
   bin = join(app, 'node_modules/.bin/wsframe-bench');
   assert.ok(existsSync(bin), 'npm linked the bin');
+  // `npx wsframe-bench` finds the installed bin (no network).
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  assert.equal(execFileSync('npx', ['--offline', 'wsframe-bench', '--version'], { cwd: app, encoding: 'utf8' }).trim(), version);
   echo = await wsServer();
 });
 
