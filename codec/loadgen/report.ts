@@ -211,7 +211,8 @@ export class ProgressLine {
     const text = p.measuring
       ? `${label}  ${(p.elapsedMs / 1000).toFixed(1)}s  ${p.messages.toLocaleString('en-US')} ops  ${fmt(rate)}/s  p50 ${fmt(p.histogram.percentile(50) / 1000)} ms  p99 ${fmt(p.histogram.percentile(99) / 1000)} ms`
       : `${label}  warming up`;
-    process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 120) - 1)}`);
+    const columns = process.stderr.columns > 0 ? process.stderr.columns : 120;
+    process.stderr.write(`\r\x1b[K${text.slice(0, columns - 1)}`);
     this.#shown = true;
   }
 
