@@ -101,12 +101,26 @@ export interface Progress {
 const TICK_MS = 250;
 const now = (): number => performance.now();
 
-/** Payload for a message: random bytes, or random printable ASCII for text (valid UTF-8). */
-function payload(size: number, binary: boolean): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  randomFillSync(b);
-  if (!binary) for (let i = 0; i < size; i++) b[i] = 0x20 + (b[i]! % 95);
-  return b;
+/**
+ * Large payloads repeat one random block of this many bytes (a prime, so no
+ * power-of-two fragment or read size lines up with it: a block echoed out of
+ * place or twice differs from what is expected there). The echo is still
+ * compared byte for byte, but against a block that stays in the CPU cache,
+ * where a 4 MiB reference would be streamed from DRAM on every echo — which
+ * made the check the generator's largest cost. The server's work does not
+ * depend on the bytes.
+ */
+export const PATTERN_BYTES = 65_521;
+
+/** Payload for a message: random bytes (or printable ASCII for text, valid UTF-8), and the block it repeats. */
+function payload(size: number, binary: boolean): { message: Buffer; block: Buffer } {
+  const block = Buffer.allocUnsafe(Math.min(size, PATTERN_BYTES));
+  randomFillSync(block);
+  if (!binary) for (let i = 0; i < block.length; i++) block[i] = 0x20 + (block[i]! % 95);
+  if (size <= PATTERN_BYTES) return { message: block, block };
+  const message = Buffer.allocUnsafe(size);
+  for (let at = 0; at < size; at += PATTERN_BYTES) block.copy(message, at, 0, Math.min(PATTERN_BYTES, size - at));
+  return { message, block };
 }
 
 function concat(chunks: Uint8Array[]): Buffer {
@@ -121,22 +135,36 @@ function concat(chunks: Uint8Array[]): Buffer {
  */
 class EchoCheck {
   #at = 0;
-  constructor(public want: Buffer, public binary: boolean) {}
+  readonly length: number;
+  readonly block: Buffer;
+
+  constructor(sent: { message: Buffer; block: Buffer }, public binary: boolean) {
+    this.length = sent.message.length;
+    this.block = sent.block;
+  }
 
   piece(data: Uint8Array, binary: boolean, fin: boolean): string | null {
     const at = this.#at;
     const end = at + data.length;
     if (binary !== this.binary) return `echoed as ${binary ? 'binary' : 'text'}, sent as ${this.binary ? 'binary' : 'text'}`;
-    if (end > this.want.length) return `echo is longer than the ${this.want.length} bytes sent`;
-    if (this.want.compare(data, 0, data.length, at, end) !== 0) {
-      let i = 0;
-      while (data[i] === this.want[at + i]) i++;
-      return `echo differs from what was sent at byte ${at + i} (got 0x${data[i]!.toString(16).padStart(2, '0')}, sent 0x${this.want[at + i]!.toString(16).padStart(2, '0')})`;
+    if (end > this.length) return `echo is longer than the ${this.length} bytes sent`;
+    const block = this.block;
+    const period = block.length;
+    for (let off = 0; off < data.length;) {
+      const p = (at + off) % period;
+      const n = Math.min(data.length - off, period - p);
+      if (block.compare(data, off, off + n, p, p + n) !== 0) {
+        let i = 0;
+        while (data[off + i] === block[p + i]) i++;
+        const got = data[off + i]!, want = block[p + i]!;
+        return `echo differs from what was sent at byte ${at + off + i} (got 0x${got.toString(16).padStart(2, '0')}, sent 0x${want.toString(16).padStart(2, '0')})`;
+      }
+      off += n;
     }
     this.#at = end;
     if (!fin) return null;
     this.#at = 0;
-    return end === this.want.length ? 'ok' : `echo has ${end} bytes, sent ${this.want.length}`;
+    return end === this.length ? 'ok' : `echo has ${end} bytes, sent ${this.length}`;
   }
 }
 
@@ -247,10 +275,11 @@ class Meter {
 
 /** Closed loop of one connection: send a message, await its echo, verify, repeat. */
 function echoLoop(c: BenchConnection, p: WorkloadParams, limits: RoundLimits, meter: Meter): void {
-  const message = payload(p.size, p.binary);
+  const sent = payload(p.size, p.binary);
+  const message = sent.message;
   const options = { binary: p.binary, fragmentSize: p.fragment };
   const frames = concat(c.encoder.message(message, options));
-  const check = new EchoCheck(message, p.binary);
+  const check = new EchoCheck(sent, p.binary);
   let sentAt = 0;
   let n = 0;
   const send = (): void => {
@@ -271,10 +300,10 @@ function echoLoop(c: BenchConnection, p: WorkloadParams, limits: RoundLimits, me
 
 /** `count` different messages written in one go; each echo is checked in order; then again. */
 function pipelineLoop(c: BenchConnection, p: WorkloadParams, limits: RoundLimits, meter: Meter): void {
-  const messages = Array.from({ length: p.count }, () => payload(p.size, p.binary));
-  const checks = messages.map((m) => new EchoCheck(m, p.binary));
+  const sent = Array.from({ length: p.count }, () => payload(p.size, p.binary));
+  const checks = sent.map((m) => new EchoCheck(m, p.binary));
   const options = { binary: p.binary, fragmentSize: p.fragment };
-  const encode = (): Buffer => concat(messages.flatMap((m) => c.encoder.message(m, options)));
+  const encode = (): Buffer => concat(sent.flatMap((m) => c.encoder.message(m.message, options)));
   const batch = encode();
   let sentAt = 0;
   let i = 0;
@@ -299,14 +328,15 @@ function pipelineLoop(c: BenchConnection, p: WorkloadParams, limits: RoundLimits
 
 /** Ping, await the pong with the same payload (§5.5.3), repeat. */
 function pingLoop(c: BenchConnection, p: WorkloadParams, limits: RoundLimits, meter: Meter): void {
-  const body = payload(p.size, true);
+  const sent = payload(p.size, true);
+  const body = sent.message;
   const frames = concat(c.encoder.ping(body));
   let sentAt = 0;
   const send = (): void => {
     sentAt = now();
     c.write(limits.freshMasks ? concat(c.encoder.ping(body)) : frames);
   };
-  const check = new EchoCheck(body, true);
+  const check = new EchoCheck(sent, true);
   c.onPong = (data) => {
     const verdict = check.piece(data, true, true);
     if (verdict !== 'ok') { meter.fail(new RunError(`ping: pong payload: ${verdict}`)); return; }
