@@ -213,6 +213,20 @@ test('bad input ends with one line and its exit code', { timeout: 60_000 }, asyn
     ws.send(data, { binary });
   });
   assertOneLine(await run([corrupt, '-w', 'concurrent', '-c', '1', '--size', '64', ...tiny]), 1, /concurrent: message 5: echo differs from what was sent at byte 7/);
+  // Large messages repeat a random block of 65,521 bytes: a byte past the first block is still checked.
+  const corruptLarge = await wsServer((ws, data, binary, n) => {
+    if (n === 2) data[150_000] ^= 0x40;
+    ws.send(data, { binary });
+  });
+  assertOneLine(await run([corruptLarge, '-w', 'frame', '--size', '200k', ...tiny]), 1, /frame: message 2: echo differs from what was sent at byte 150000 /);
+  // A block echoed in the wrong place (here: the first two 1 KiB fragments swapped) is caught too.
+  const swapped = await wsServer((ws, data, binary) => {
+    const copy = Buffer.from(data);
+    data.copy(copy, 0, 1024, 2048);
+    data.copy(copy, 1024, 0, 1024);
+    ws.send(copy, { binary });
+  });
+  assertOneLine(await run([swapped, '-w', 'ref', '--size', '128k', ...tiny]), 1, /ref: message 0: echo differs from what was sent at byte \d+ /);
   const asBinary = await wsServer((ws, data) => ws.send(data, { binary: true }));
   assertOneLine(await run([asBinary, '-w', 'frame', '--size', '100', '--text', '--binary', ...tiny]), 2, /exclude each other/);
   const json = join(dir, 'failed.json');

@@ -14,12 +14,12 @@ export const WORKLOADS = ['ref', 'frame', 'pipeline', 'concurrent', 'ping', 'con
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export const WORKLOAD_INFO: Record<WorkloadName, string> = {
-  ref: 'the reference case: one message sent as masked fragments, echo awaited (Autobahn 9.4.3: 4 MiB as 4096 x 1 KiB)',
-  frame: 'one message in one frame, echo awaited (default 4 MiB)',
+  ref: 'the reference case: a message sent as masked fragments, echo awaited\n              (Autobahn 9.4.3: 4 MiB as 4096 x 1 KiB)',
+  frame: 'one message in one frame, echo awaited (4 MiB)',
   pipeline: '--count messages written at once, all echoes awaited, repeated',
-  concurrent: '--connections connections, each sending one message and awaiting its echo, repeated',
-  ping: 'ping/pong round trips (payload --size, at most 125 bytes) on --connections connections',
-  connect: 'connection rate: --connections parallel loops of TCP connect + upgrade + closing handshake',
+  concurrent: '--connections connections, each sending a message and awaiting\n              its echo, repeated',
+  ping: 'ping/pong round trips (payload --size, at most 125 bytes)',
+  connect: 'connection rate: --connections parallel loops of TCP connect +\n              upgrade + closing handshake',
 };
 
 /** What a workload sends; the defaults depend on the workload (see DEFAULTS). */
