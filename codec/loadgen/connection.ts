@@ -22,6 +22,8 @@ export interface OpenOptions {
 /** Response-head reads land here (copied out at once), before the decoder takes over the socket. */
 const headBuffer = new Uint8Array(16 * 1024);
 const noop = (): void => {};
+/** After the server's close frame, how long its TCP close may take before we close ours. */
+const CLOSE_GRACE_MS = 200;
 
 /**
  * Mask keys for every connection's Encoder come from one shared random pool,
@@ -174,8 +176,10 @@ export class BenchConnection {
 
   #onClose(code: number, reason: string): void {
     if (this.#closing) {
-      // The 'close' event (the server's FIN) completes the closing handshake.
+      // The 'close' event (the server's FIN) completes the closing handshake;
+      // a server that does not close TCP gets a moment, then we do (§7.1.1 allows it).
       this.closeCode = code;
+      setTimeout(() => this.#finishClose(), CLOSE_GRACE_MS).unref();
       return;
     }
     this.#fail(`server closed the connection during the run: close code ${code}${reason === '' ? '' : ` "${reason}"`}`);
