@@ -25,9 +25,9 @@ function listen(server) {
 }
 
 /** A ws echo server; `onMessage(ws, data, isBinary, n)` may replace the echo. */
-async function wsServer(onMessage) {
+async function wsServer(onMessage, options = {}) {
   const server = http.createServer((req, res) => res.end('not a websocket'));
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, ...options });
   wss.on('connection', (ws) => {
     let n = 0;
     ws.on('message', (data, isBinary) => (onMessage ?? ((w, d, b) => w.send(d, { binary: b })))(ws, data, isBinary, n++));
@@ -83,7 +83,7 @@ after(() => {
 test('--help documents every option, its default and the exit codes', async () => {
   const r = await run(['--help']);
   assert.equal(r.code, 0);
-  for (const option of ['--workload', '--duration', '--warmup', '--messages', '--rounds', '--size', '--fragment', '--count', '--connections', '--text', '--fresh-masks', '--timeout', '--wait', '--compare', '--server-pid', '--json', '--html', '--baseline', '--metric', '--threshold', '--retries', '--quiet']) {
+  for (const option of ['--workload', '--duration', '--warmup', '--messages', '--rounds', '--size', '--fragment', '--count', '--connections', '--text', '--fresh-masks', '--timeout', '--wait', '--header', '--protocol', '--compare', '--server-pid', '--json', '--html', '--baseline', '--metric', '--threshold', '--retries', '--quiet']) {
     assert.ok(r.stdout.includes(option), `--help mentions ${option}`);
   }
   for (const w of ['ref', 'frame', 'pipeline', 'concurrent', 'ping', 'connect']) assert.match(r.stdout, new RegExp(`^  ${w} `, 'm'));
@@ -131,6 +131,18 @@ test('text messages are echoed and verified as text', async () => {
   const r = await run([echo, '-w', 'concurrent', '--text', '--size', '33', '-c', '3', ...tiny, '--json', json]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(readFileSync(json, 'utf8')).rows[0].key, 'concurrent size=33 connections=3 text');
+});
+
+test('--header and --protocol reach the handshake', async () => {
+  const guarded = await wsServer(undefined, {
+    verifyClient: (info) => info.req.headers['x-token'] === 'let me in',
+    handleProtocols: (offered) => (offered.has('echo.v1') ? 'echo.v1' : false),
+  });
+  assertOneLine(await run([guarded, '-w', 'ping', ...tiny]), 1, /server did not upgrade: Unexpected server response: 401/);
+  const r = await run([guarded, '-w', 'ping,connect', ...tiny, '-H', 'X-Token: let me in', '--protocol', 'chat', '--protocol', 'echo.v1']);
+  assert.equal(r.code, 0, r.stderr);
+  assertOneLine(await run([guarded, '-H', 'no colon']), 2, /--header: expected "Name: value"/);
+  assertOneLine(await run([guarded, '--protocol', 'a b']), 2, /--protocol: "a b" is not a token/);
 });
 
 test('--baseline passes within the threshold and exits 3 on a regression, after re-measuring', { timeout: 60_000 }, async () => {

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseCommand, HELP, type BenchOptions } from '../loadgen/options.js';
 import { BenchConnection } from '../loadgen/connection.js';
+import type { DialOptions } from '../node/dial.js';
 import { runRound, type RoundLimits, type RoundResult, type WorkloadParams } from '../loadgen/workloads.js';
 import { buildRow, textReport, ProgressLine, type JsonDocument, type Row } from '../loadgen/report.js';
 import { compareServers, loadBaseline, metricValue, worsePercent, type GateResult, type GateRow } from '../loadgen/gate.js';
@@ -16,6 +17,14 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
 
 type NamedTarget = BenchOptions['targets'][number];
 
+function dialOptions(o: BenchOptions): DialOptions {
+  return {
+    ...(o.protocols.length > 0 ? { protocols: o.protocols } : {}),
+    ...(Object.keys(o.headers).length > 0 ? { headers: o.headers } : {}),
+    ...(o.insecure ? { tls: { rejectUnauthorized: false } } : {}),
+  };
+}
+
 /** All rounds of one workload against every target, alternating targets within each round (A B A B ...). */
 async function measure(o: BenchOptions, p: WorkloadParams, targets: NamedTarget[], progress: ProgressLine, tag = ''): Promise<Row[]> {
   const limits: RoundLimits = {
@@ -24,7 +33,7 @@ async function measure(o: BenchOptions, p: WorkloadParams, targets: NamedTarget[
     messages: o.messages,
     timeoutMs: o.timeoutMs,
     freshMasks: o.freshMasks,
-    ...(o.insecure ? { tls: { rejectUnauthorized: false } } : {}),
+    dial: dialOptions(o),
   };
   const results = targets.map((): RoundResult[] => []);
   for (let r = 0; r < o.rounds; r++) {
@@ -102,7 +111,7 @@ async function waitForServers(o: BenchOptions): Promise<void> {
   for (const t of o.targets) {
     for (;;) {
       try {
-        const c = await BenchConnection.open(t.url, { timeoutMs: Math.min(o.timeoutMs, 2000), maxMessageSize: 1024 });
+        const c = await BenchConnection.open(t.url, { timeoutMs: Math.min(o.timeoutMs, 2000), maxMessageSize: 1024, dial: dialOptions(o) });
         await c.close(o.timeoutMs);
         break;
       } catch (error) {

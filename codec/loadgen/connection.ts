@@ -4,11 +4,10 @@
 // none of the WebSocket class's per-message machinery (events, queues,
 // copies): the generator's CPU per message stays close to the bare syscalls.
 import type * as net from 'node:net';
-import type * as tls from 'node:tls';
 import { randomFillSync } from 'node:crypto';
 import { Decoder } from '../core/decoder.js';
 import { Encoder } from '../core/encoder.js';
-import { dial, type ClientHandshake } from '../node/dial.js';
+import { dial, type ClientHandshake, type DialOptions } from '../node/dial.js';
 import { RunError, describeSocketError } from './errors.js';
 
 export interface OpenOptions {
@@ -16,7 +15,8 @@ export interface OpenOptions {
   timeoutMs: number;
   /** Largest message accepted from the server. */
   maxMessageSize: number;
-  tls?: tls.ConnectionOptions;
+  /** Sub-protocols to offer, extra request headers, TLS options. */
+  dial?: DialOptions;
 }
 
 /** Response-head reads land here (copied out at once), before the decoder takes over the socket. */
@@ -98,7 +98,7 @@ export class BenchConnection {
         if (progress.rest.length > 0) this.#decoder.push(progress.rest);
       },
     };
-    const dialed = dial(url, options.tls === undefined ? {} : { tls: options.tls }, target);
+    const dialed = dial(url, options.dial ?? {}, target);
     this.socket = dialed.socket;
     this.#handshake = dialed.handshake;
     this.socket.setNoDelay(true);

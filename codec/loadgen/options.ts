@@ -18,6 +18,10 @@ export interface BenchOptions {
   waitMs: number;
   freshMasks: boolean;
   insecure: boolean;
+  /** Sub-protocols offered in the handshake (Sec-WebSocket-Protocol). */
+  protocols: string[];
+  /** Extra handshake request headers. */
+  headers: Record<string, string>;
   json: string | null;
   html: string | null;
   baseline: string | null;
@@ -56,6 +60,8 @@ Options (defaults in brackets):
       --wait SEC         retry connecting to each server for up to SEC seconds before
                          the run starts (for a server that is still starting)   [0]
       --insecure         wss: accept any certificate
+  -H, --header 'N: V'    an extra handshake request header, e.g. authorization (repeatable)
+      --protocol NAME    offer this sub-protocol (Sec-WebSocket-Protocol; repeatable)
       --compare URL      also run every workload against URL, alternating A B A B...
                          in the same run, and report ratios of medians (repeatable)
       --name NAME        a name for each server, in URL order (repeatable)  [host:port]
@@ -148,6 +154,8 @@ export function parseCommand(argv: string[]): ParsedCommand {
         timeout: { type: 'string' },
         wait: { type: 'string' },
         insecure: { type: 'boolean' },
+        header: { type: 'string', short: 'H', multiple: true },
+        protocol: { type: 'string', multiple: true },
         compare: { type: 'string', multiple: true },
         name: { type: 'string', multiple: true },
         'server-pid': { type: 'string', multiple: true },
@@ -185,6 +193,17 @@ export function parseCommand(argv: string[]): ParsedCommand {
   }));
   if (new Set(targets.map((t) => t.name)).size !== targets.length) throw new UsageError('two servers have the same name: give each a --name');
   const comparing = targets.length > 1;
+  const headers: Record<string, string> = {};
+  for (const h of v.header ?? []) {
+    const colon = h.indexOf(':');
+    const name = h.slice(0, colon).trim();
+    if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || /[\r\n\0]/.test(h)) throw new UsageError(`--header: expected "Name: value", got "${h}"`);
+    headers[name] = h.slice(colon + 1).trim();
+  }
+  const protocols = v.protocol ?? [];
+  for (const name of protocols) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new UsageError(`--protocol: "${name}" is not a token (RFC 6455 §4.1)`);
+  }
 
   const list = (v.workload ?? 'ref').split(',').map((w) => w.trim()).filter((w) => w !== '');
   const names_ = list.includes('all') ? [...WORKLOADS] : list;
@@ -234,6 +253,8 @@ export function parseCommand(argv: string[]): ParsedCommand {
       waitMs: v.wait === undefined ? 0 : parseNumber('--wait', v.wait, 0, 3600, false) * 1000,
       freshMasks: v['fresh-masks'] === true,
       insecure: v.insecure === true,
+      protocols,
+      headers,
       json: v.json ?? null,
       html: v.html ?? null,
       baseline: v.baseline ?? null,

@@ -66,7 +66,8 @@ export interface RoundLimits {
   timeoutMs: number;
   /** Encode (mask) every send afresh instead of re-sending frames encoded once per connection. */
   freshMasks: boolean;
-  tls?: OpenOptions['tls'];
+  /** Sub-protocols, extra headers, TLS options for every connection. */
+  dial?: OpenOptions['dial'];
 }
 
 export interface Target {
@@ -375,7 +376,7 @@ export async function runRound(target: Target, p: WorkloadParams, limits: RoundL
   const open: OpenOptions = {
     timeoutMs: limits.timeoutMs,
     maxMessageSize: Math.max(64 * 2 ** 20, p.size + 1024),
-    ...(limits.tls === undefined ? {} : { tls: limits.tls }),
+    ...(limits.dial === undefined ? {} : { dial: limits.dial }),
   };
   const meter = new Meter(limits, target, onProgress);
   const closeCodes: Record<string, number> = {};
