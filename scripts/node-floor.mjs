@@ -21,7 +21,7 @@ s = net.connect({ port, host: '127.0.0.1', onread: { buffer: rbuf, callback: (le
   if (first) { first = false; t0 = performance.now(); c0 = process.cpuUsage(); s0 = stat(); send(); return; }
   n++;
   if (performance.now() - t0 < secs * 1000) send();
-  else { const c = process.cpuUsage(c0); const sv = stat() - s0; console.log(`${mode}: ${n} ops, ${(n / secs) | 0}/s; client ${((c.user + c.system) / n).toFixed(1)} us/op, server ${(sv * 1000 / n).toFixed(1)} us/op`); s.destroy(); }
+  else { const c = process.cpuUsage(c0); const sv = stat() - s0; console.log(`${mode}: ${n} ops, ${(n / secs) | 0}/s; client ${((c.user + c.system) / n).toFixed(1)} us/op (user ${(c.user / n).toFixed(1)}, system ${(c.system / n).toFixed(1)}), server ${(sv * 1000 / n).toFixed(1)} us/op`); s.destroy(); }
 } } });
 s.setNoDelay(true);
 s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);

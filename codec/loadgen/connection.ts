@@ -22,6 +22,17 @@ export interface OpenOptions {
 /** Response-head reads land here (copied out at once), before the decoder takes over the socket. */
 const headBuffer = new Uint8Array(16 * 1024);
 const noop = (): void => {};
+/**
+ * Every decoder's socket reads land in the same WebAssembly input area (each
+ * read is parsed before the next): one view of it serves every connection and
+ * every read, until WebAssembly memory grows (which detaches it).
+ */
+let inputView: Uint8Array | null = null;
+function inputArea(decoder: Decoder): Uint8Array {
+  if (inputView === null || inputView.byteLength === 0) inputView = decoder.readBuffer();
+  return inputView;
+}
+
 /** After the server's close frame, how long its TCP close may take before we close ours. */
 const CLOSE_GRACE_MS = 200;
 
@@ -81,7 +92,7 @@ export class BenchConnection {
     });
     let decoder: Decoder | null = null;
     const target = {
-      readBuffer: (): Uint8Array => (decoder === null ? headBuffer : decoder.readBuffer()),
+      readBuffer: (): Uint8Array => (decoder === null ? headBuffer : inputArea(decoder)),
       pushReadBuffer: (n: number): void => {
         if (decoder !== null) { decoder.pushReadBuffer(n); return; }
         let progress;
