@@ -6,8 +6,8 @@
  * listener signature; any other name takes any listener. A wrong listener for a
  * known event is a compile error (the fallback excludes the known names).
  */
-export interface TypedOn<Events, This> {
-  <K extends keyof Events & (string | symbol)>(event: K, listener: (this: This, ...args: Events[K] & unknown[]) => void): This;
+export interface TypedOn<Events extends { [K in keyof Events]: unknown[] }, This> {
+  <K extends keyof Events & (string | symbol)>(event: K, listener: (this: This, ...args: Events[K]) => void): This;
   <E extends string | symbol>(event: Exclude<E, keyof Events>, listener: (this: This, ...args: any[]) => void): This;
 }
 

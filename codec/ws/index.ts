@@ -11,20 +11,10 @@ export type {
   WebSocketMessageEvent, WebSocketCloseEvent, WebSocketErrorEvent, WebSocketOpenEvent,
 } from './websocket.js';
 export type {
-  ServerOptions, VerifyClientInfo, VerifyClientCallbackSync, VerifyClientCallbackAsync, WebSocketServerEvents,
+  ServerOptions, VerifyClient, VerifyClientDone, VerifyClientInfo, VerifyClientCallbackSync, VerifyClientCallbackAsync, WebSocketServerEvents,
 } from './server.js';
 export type { TypedOn } from './events.js';
 
 /** ws's default export: the WebSocket class with the rest of the module attached. */
-const ws = Object.assign(WebSocket, {
-  WebSocket,
-  WebSocketServer,
-  Server: WebSocketServer,
-  createWebSocketStream,
-}) as typeof WebSocket & {
-  WebSocket: typeof WebSocket;
-  WebSocketServer: typeof WebSocketServer;
-  Server: typeof WebSocketServer;
-  createWebSocketStream: typeof createWebSocketStream;
-};
-export default ws;
+Object.assign(WebSocket, { WebSocket, WebSocketServer, Server: WebSocketServer, createWebSocketStream });
+export default WebSocket;

@@ -23,10 +23,14 @@ export interface VerifyClientInfo {
 }
 
 export type VerifyClientCallbackSync = (info: VerifyClientInfo) => boolean;
-export type VerifyClientCallbackAsync = (
-  info: VerifyClientInfo,
-  callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void,
-) => void;
+/** The answer of an asynchronous verifyClient: refuse with `code` (default 401), `message` and extra headers. */
+export type VerifyClientDone = (verified: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void;
+export type VerifyClientCallbackAsync = (info: VerifyClientInfo, callback: VerifyClientDone) => void;
+/**
+ * verifyClient: with one parameter, return the verdict; with two, call back.
+ * (One signature, so that both forms get their parameters' types from it.)
+ */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientDone) => boolean | void;
 
 export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends WebSocketBaseOptions {
   /** Create an http.Server listening on this port (it answers plain HTTP requests with 426). */
@@ -42,7 +46,7 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   /** Track clients in `clients`. Default true. */
   clientTracking?: boolean;
   /** Decide whether to accept a request (sync: return a boolean; async: two parameters, call back). */
-  verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
+  verifyClient?: VerifyClient;
   /** Pick the sub-protocol from the client's offer; false: none. Default: the first offered. */
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
   /** Accepted and ignored for now: no extension is negotiated (see README, wsframe/ws). */

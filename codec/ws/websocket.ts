@@ -113,7 +113,8 @@ export interface WebSocketEventObjects {
 }
 
 type SendCallback = (error?: Error) => void;
-type Data = string | Buffer | ArrayBuffer | ArrayBufferView | readonly number[] | number | { valueOf(): unknown };
+/** What send() takes (as ws: strings are text, the rest binary). */
+export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | readonly number[] | number | { valueOf(): unknown };
 
 /** @internal The server attaches upgraded sockets through this. */
 export const kAttach = Symbol('wsframe.attach');
@@ -670,6 +671,37 @@ export class WebSocket extends EventEmitter {
     this.#emitError(error);
     this.#closed(1006, '', false);
   }
+}
+
+type WebSocketClass = typeof WebSocket;
+type WebSocketInstance = WebSocket;
+
+/**
+ * The rest of the module hangs off the class, as in ws (the values are
+ * assigned in index.ts): `WebSocket.Server`, `WebSocket.WebSocketServer`...
+ * As a namespace it also gives `require('wsframe/ws')` users (whose module is
+ * the class itself) named imports of the values and the types.
+ */
+export declare namespace WebSocket {
+  const WebSocket: WebSocketClass;
+  type WebSocket = WebSocketInstance;
+  const WebSocketServer: typeof import('./server.js').WebSocketServer;
+  type WebSocketServer<T extends WebSocketClass = WebSocketClass> = import('./server.js').WebSocketServer<T>;
+  const Server: typeof import('./server.js').WebSocketServer;
+  type Server<T extends WebSocketClass = WebSocketClass> = import('./server.js').WebSocketServer<T>;
+  const createWebSocketStream: typeof import('./stream.js').createWebSocketStream;
+  type ServerOptions = import('./server.js').ServerOptions;
+  type VerifyClientInfo = import('./server.js').VerifyClientInfo;
+  type RawData = import('./websocket.js').RawData;
+  type Data = import('./websocket.js').Data;
+  type BinaryType = import('./websocket.js').BinaryType;
+  type ClientOptions = import('./websocket.js').ClientOptions;
+  type SendOptions = import('./websocket.js').SendOptions;
+  type WebSocketEvents = import('./websocket.js').WebSocketEvents;
+  type MessageEvent = import('./websocket.js').WebSocketMessageEvent;
+  type CloseEvent = import('./websocket.js').WebSocketCloseEvent;
+  type ErrorEvent = import('./websocket.js').WebSocketErrorEvent;
+  type Event = import('./websocket.js').WebSocketOpenEvent;
 }
 
 function netConnect(options: net.NetConnectOpts & { path?: string; socketPath?: string }): net.Socket {
