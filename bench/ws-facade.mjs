@@ -4,7 +4,7 @@
 // client costs the same for all). Reports the server's CPU time per operation
 // (process.cpuUsage, user + system) and the wall time.
 //
-//   node bench/ws-facade.mjs [--rounds N] [--repeat N] [--only 0|1]
+//   node bench/ws-facade.mjs [--rounds N] [--repeat N] [--only 0|1] [--modes native,facade,ws]
 //
 // Workloads: a 4 MiB message sent as 4096 fragments of 1 KiB, echoed as one
 // message; 10,000 messages of 32 B written at once (pipelined), each echoed.
@@ -153,7 +153,10 @@ async function main() {
   const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : 3;
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? Number(process.argv[onlyArg + 1]) : -1;
-  const modes = [['native', false], ['facade', false], ['native', true], ['facade', true], ['ws', false]];
+  const modesArg = process.argv.indexOf('--modes');
+  const allModes = [['native', false], ['facade', false], ['native', true], ['facade', true], ['ws', false]];
+  // --modes native,facade: only those (owned data), e.g. to compare the two alone.
+  const modes = modesArg > 0 ? allModes.filter(([mode, zeroCopy]) => !zeroCopy && process.argv[modesArg + 1].split(',').includes(mode)) : allModes;
   for (const [index, workload] of workloads.entries()) {
     if (only >= 0 && index !== only) continue;
     const input = workload.build();
@@ -169,8 +172,8 @@ async function main() {
       const label = mode === 'native' ? `native accept()${zeroCopy ? ' zeroCopy' : ''}` : mode === 'facade' ? `wsframe/ws${zeroCopy ? ' zeroCopy' : ''}` : 'ws 8';
       results[label] = best;
     }
-    const base = results['native accept()'].cpuPerOpUs;
-    const baseZero = results['native accept() zeroCopy'].cpuPerOpUs;
+    const base = results['native accept()']?.cpuPerOpUs ?? NaN;
+    const baseZero = results['native accept() zeroCopy']?.cpuPerOpUs ?? NaN;
     for (const [label, result] of Object.entries(results)) {
       const ref = label.includes('zeroCopy') ? baseZero : base;
       console.log(`  ${label.padEnd(28)} cpu ${result.cpuPerOpUs.toFixed(2).padStart(9)} µs/op  wall ${result.wallPerOpUs.toFixed(2).padStart(9)} µs/op  ${label.startsWith('native') ? '' : `(${((result.cpuPerOpUs / ref - 1) * 100).toFixed(1)}% vs native${label.includes('zeroCopy') ? ' zeroCopy' : ''})`}`);
