@@ -7,6 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import RealWS, { WebSocketServer as RealServer } from 'ws';
+import { Sender as RealSender } from 'ws';
 import WebSocket, { WebSocketServer, Server, createWebSocketStream } from 'wsframe/ws';
 
 const require = createRequire(import.meta.url);
@@ -339,6 +340,30 @@ describe('WebSocket (server side) with a ws client', () => {
       const closed = once(ws, 'close');
       ws.terminate();
       assert.equal((await closed)[0], 1006);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("engine.io's use of ws internals", () => {
+  test('_sender.sendFrame sends a frame encoded once (socket.io broadcasts); other frames are refused', async () => {
+    const server = await ourServer();
+    try {
+      const connection = once(server.wss, 'connection');
+      const client = new RealWS(server.url);
+      const [ws] = await within(connection, 5000, 'connection');
+      await once(client, 'open');
+      const frame = RealSender.frame(Buffer.from('4["tick",1]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+      const message = once(client, 'message');
+      await new Promise((resolve, reject) => ws._sender.sendFrame(frame, (error) => (error ? reject(error) : resolve())));
+      const [data, isBinary] = await within(message, 5000, 'pre-encoded message');
+      assert.equal(data.toString(), '4["tick",1]');
+      assert.equal(isBinary, false);
+      const masked = RealSender.frame(Buffer.from('x'), { readOnly: false, mask: true, rsv1: false, opcode: 1, fin: true });
+      const error = await new Promise((resolve) => ws._sender.sendFrame(masked, resolve));
+      assert.match(error.message, /unmasked/);
+      client.terminate();
     } finally {
       await server.stop();
     }

@@ -219,6 +219,17 @@ export class WebSocket extends EventEmitter {
     return this.#socket;
   }
 
+  /**
+   * The one piece of ws's internal Sender that real consumers use: engine.io
+   * (socket.io's broadcasts) hands over a frame encoded once for all
+   * recipients as `_sender.sendFrame([header, payload], cb)`. The payload is
+   * sent as a message through wsframe (its header re-encoded, the payload not
+   * copied); anything but one final, unmasked text or binary frame is refused.
+   */
+  get _sender(): { sendFrame(list: readonly Uint8Array[], cb?: SendCallback): void } {
+    return { sendFrame: (list, cb) => this.#sendPreEncoded(list, cb) };
+  }
+
   // ---- typed listeners ---------------------------------------------------------------
 
   declare on: TypedOn<WebSocketEvents, this>;
@@ -471,6 +482,26 @@ export class WebSocket extends EventEmitter {
     const callbacks = this.#waitingForDrain;
     this.#waitingForDrain = [];
     for (const cb of callbacks) cb();
+  }
+
+  #sendPreEncoded(list: readonly Uint8Array[], cb: SendCallback | undefined): void {
+    const frame = list.length === 1 ? list[0]! : Buffer.concat(list as Uint8Array[]);
+    const first = frame[0] ?? 0;
+    const second = frame[1] ?? 0x80;
+    const opcode = first & 0x0f;
+    const marker = second & 0x7f;
+    const headerBytes = marker < 126 ? 2 : marker === 126 ? 4 : 10;
+    const length = marker < 126 ? marker : marker === 126
+      ? (frame[2]! << 8) | frame[3]!
+      : Number(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).readBigUInt64BE(2));
+    // FIN set, RSV clear, text or binary, unmasked (§5.2), and exactly one frame.
+    if ((first & 0xf0) !== 0x80 || (opcode !== 1 && opcode !== 2) || (second & 0x80) !== 0 || frame.length !== headerBytes + length) {
+      const error = new Error('wsframe/ws: _sender.sendFrame takes one final, unmasked text or binary frame');
+      if (cb === undefined) throw error;
+      process.nextTick(cb, error);
+      return;
+    }
+    this.send(frame.subarray(headerBytes), { binary: opcode === 2 }, cb);
   }
 
   #notOpen(cb: SendCallback | undefined): void {
