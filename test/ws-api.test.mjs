@@ -3,6 +3,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -513,6 +518,53 @@ describe('WebSocket as a client against a ws server', () => {
       assert.deepEqual(events, ['WebSocket was closed before the connection was established', 1006]);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('TLS', () => {
+  test('wss: our client (ca, servername via URL) against our server on an https.Server, and a ws client against it', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsframe-ws-tls-'));
+    try {
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      if (made.status !== 0) {
+        t.skip('openssl is not available to make a test certificate');
+        return;
+      }
+      const cert = readFileSync(join(dir, 'cert.pem'));
+      const httpsServer = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert });
+      const wss = new WebSocketServer({ server: httpsServer });
+      const secure = [];
+      wss.on('connection', (ws, req) => {
+        secure.push(req.socket.encrypted === true);
+        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      });
+      httpsServer.listen(0, '127.0.0.1');
+      await once(httpsServer, 'listening');
+      try {
+        const url = `wss://localhost:${httpsServer.address().port}/`;
+        for (const Client of [WebSocket, RealWS]) {
+          const client = new Client(url, { ca: cert });
+          await within(once(client, 'open'), 5000, 'wss open');
+          client.send('over tls');
+          const [data] = await within(once(client, 'message'), 5000, 'wss echo');
+          assert.equal(data.toString(), 'over tls');
+          client.close();
+          await once(client, 'close');
+        }
+        assert.deepEqual(secure, [true, true]);
+        const untrusted = new WebSocket(url);
+        const errors = [];
+        untrusted.on('error', (error) => errors.push(error.code));
+        await within(new Promise((resolve) => untrusted.on('close', resolve)), 5000, 'refused certificate');
+        assert.deepEqual(errors, ['DEPTH_ZERO_SELF_SIGNED_CERT']);
+      } finally {
+        for (const client of wss.clients) client.terminate();
+        httpsServer.closeAllConnections();
+        await new Promise((resolve) => httpsServer.close(resolve));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
