@@ -248,6 +248,30 @@ describe('WebSocketServer', () => {
     }
   });
 
+  test('autoPong: false leaves pings unanswered; skipUTF8Validation is ignored (invalid UTF-8 still closes with 1007)', async () => {
+    const server = await ourServer({ autoPong: false, skipUTF8Validation: true });
+    try {
+      const connection = once(server.wss, 'connection');
+      const client = new RealWS(server.url);
+      client.on('error', () => {});
+      const [ws] = await connection;
+      await once(client, 'open');
+      const pings = [];
+      ws.on('ping', (data) => pings.push(data.toString()));
+      let pongs = 0;
+      client.on('pong', () => pongs++);
+      client.ping('one');
+      await within(once(ws, 'ping'), 5000, 'ping');
+      client.send(Buffer.from([0xc3, 0x28]), { binary: false });
+      const [code] = await within(once(client, 'close'), 5000, 'close');
+      assert.deepEqual(pings, ['one']);
+      assert.equal(pongs, 0);
+      assert.equal(code, 1007);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('maxPayload: a larger message closes with 1009', async () => {
     const server = await ourServer({ maxPayload: 10 });
     try {
