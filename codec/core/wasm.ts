@@ -102,18 +102,19 @@ const imports = {
 };
 
 function setUp(instance: WebAssembly.Instance): Wasm {
-  const exports = instance.exports as unknown as WasmExports;
-  exports._initialize();
-  memory = exports.memory;
-  exports.heapInit(exports.heapStart());
+  // Not named `exports`: in the CommonJS build that name is the module's own exports object.
+  const wasmExports = instance.exports as unknown as WasmExports;
+  wasmExports._initialize();
+  memory = wasmExports.memory;
+  wasmExports.heapInit(wasmExports.heapStart());
   const alloc = (bytes: number): number => {
-    const ptr = exports.heapAlloc(bytes);
+    const ptr = wasmExports.heapAlloc(bytes);
     if (ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory');
     return ptr;
   };
   const areas: ParseArea[] = [{ input: alloc(INPUT_SIZE), size: INPUT_SIZE, table: alloc(TABLE_BYTES) }];
   const w: Wasm = {
-    exports,
+    exports: wasmExports,
     areas,
     encodeSrc: alloc(ENCODE_SLICE),
     encodeDst: alloc(ENCODE_SLICE + ENCODE_MAX_FRAMES * 14),

@@ -3,7 +3,7 @@
 // a WebSocket.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { buildAcceptResponse, buildRejection, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
+import { buildAcceptResponse, buildRejection, buildRejectResponse, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
 import { WebSocket, type AcceptOptions } from './websocket.js';
 
 /** Answers a bad upgrade request with 400/426 and the reason, then drops the socket (§4.2.1). */
@@ -56,4 +56,63 @@ export function accept(
     readMode: options.readMode ?? 'onread',
     protocol: protocol ?? '',
   });
+}
+
+/** What a {@link VerifyUpgrade} callback decides: accept, or refuse with an HTTP status. */
+export type UpgradeVerdict =
+  | boolean
+  | { status: number; message?: string; headers?: Record<string, string> };
+
+/** Decides, before the 101 is written, whether to accept an upgrade request. */
+export type VerifyUpgrade = (request: IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>;
+
+export interface AsyncAcceptOptions extends AcceptOptions {
+  /**
+   * Runs after the request passed the RFC 6455 checks and before the 101 is
+   * written; false refuses with 401, an object with its status. A throw or a
+   * rejected promise refuses with 500. Default: accept every valid request.
+   */
+  verify?: VerifyUpgrade;
+}
+
+/**
+ * {@link accept} with an asynchronous acceptance decision (authentication,
+ * rate limits): resolves to the WebSocket, or null once the refusal is written.
+ *
+ *     server.on('upgrade', async (req, socket, head) => {
+ *       const ws = await acceptAsync(req, socket, head, { verify: async (req) => isAllowed(req) });
+ *       ws?.on('message', (data) => console.log(data.toString()));
+ *     });
+ */
+export async function acceptAsync(
+  request: IncomingMessage,
+  socket: Duplex,
+  head?: Uint8Array,
+  options: AsyncAcceptOptions = {},
+): Promise<WebSocket | null> {
+  const validation = validateUpgradeRequest(request);
+  if (!validation.ok) {
+    rejectUpgrade(socket, buildRejection(validation));
+    return null;
+  }
+  const { verify, ...acceptOptions } = options;
+  if (verify !== undefined) {
+    // Bytes that arrive while we wait stay in the socket's readable buffer
+    // (nobody reads them yet); a reset meanwhile must not crash the process.
+    const dropOnError = () => socket.destroy();
+    socket.on('error', dropOnError);
+    let verdict: UpgradeVerdict;
+    try {
+      verdict = await verify(request);
+    } catch {
+      verdict = { status: 500 };
+    }
+    socket.removeListener('error', dropOnError);
+    if (verdict !== true) {
+      const refusal = verdict === false ? { status: 401 } : verdict;
+      rejectUpgrade(socket, buildRejectResponse(refusal.status, refusal.message ?? '', refusal.headers));
+      return null;
+    }
+  }
+  return accept(request, socket, head, acceptOptions);
 }

@@ -2,7 +2,9 @@
 // importing wsframe stays cheap (node:tls alone costs ~15 ms to load).
 import { createRequire } from 'node:module';
 
-const load = createRequire(import.meta.url);
+// Built-ins resolve from any base path; process.execPath (always absolute)
+// works in the ES module and the CommonJS build alike, unlike import.meta.url.
+const load = createRequire(process.execPath);
 
 export const lazyNet = (): typeof import('node:net') => load('node:net');
 export const lazyTls = (): typeof import('node:tls') => load('node:tls');

@@ -3,5 +3,6 @@
 export * from '../core/index.js';
 export { WebSocket, connect } from './websocket.js';
 export type { WebSocketOptions, AcceptOptions, ConnectOptions, SendOptions, SocketReadMode, WebSocketReadyState } from './websocket.js';
-export { accept } from './accept.js';
+export { accept, acceptAsync } from './accept.js';
+export type { AsyncAcceptOptions, VerifyUpgrade, UpgradeVerdict } from './accept.js';
 export { createDecoderStream, createEncoderStream } from './streams.js';

@@ -10,8 +10,10 @@ import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from 
 import { switchToOnread, type ReadTarget } from './onread.js';
 import { WriteBatch } from './write-batch.js';
 
-/** The readyState of a {@link WebSocket}. */
-export type WebSocketReadyState = ConnectionState;
+/** The readyState of a {@link WebSocket}: CONNECTING 0, OPEN 1, CLOSING 2, CLOSED 3 (as in the WHATWG WebSocket). */
+export type WebSocketReadyState = 0 | 1 | 2 | 3;
+
+const READY_STATE: Record<ConnectionState, WebSocketReadyState> = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 };
 
 /**
  * How socket reads reach the decoder:
@@ -25,9 +27,12 @@ export interface WebSocketOptions extends LimitOptions, BehaviourOptions {
   /** Sub-protocols: the server's supported list, or the client's offer (most preferred first). */
   protocols?: string[];
   /**
-   * false (default): 'message'/'ping'/'pong' data is a zero-copy view into WASM memory,
-   * valid only while the listener runs. true: an owned Buffer copy.
+   * false (default): 'message'/'ping'/'pong' data is an owned Buffer (a copy the
+   * listener may keep). true: a zero-copy view into WASM memory, valid only while
+   * the listener runs (saves one allocation and one copy per message).
    */
+  zeroCopy?: boolean;
+  /** @deprecated Use `zeroCopy` (`copy: false` is `zeroCopy: true`). */
   copy?: boolean;
 }
 
@@ -66,12 +71,21 @@ export type WebSocketTransport =
 /**
  * One WebSocket connection over a Node socket.
  *
- * Events: 'open'(), 'message'(data: Uint8Array, binary: boolean), 'ping'(payload),
- * 'pong'(payload), 'close'(code: number, reason: string), 'error'(err), 'drain'().
+ * Events: 'open'(), 'message'(data: Buffer, binary: boolean) (a view with `zeroCopy`),
+ * 'ping'(payload), 'pong'(payload), 'close'(code: number, reason: string, wasClean: boolean),
+ * 'error'(err), 'drain'().
  * 'error' is only emitted when someone listens for it (a peer's protocol error or
  * a reset must not crash a process that did not subscribe); 'close' always follows.
  */
 export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
   /** The negotiated sub-protocol, '' if none. */
   protocol = '';
   readonly role: ConnectionRole;
@@ -86,16 +100,19 @@ export class WebSocket extends EventEmitter {
   #closeEmitted = false;
   /** Idle timeout requested by the connection; applied once the socket exists. */
   #idleTimeout = 0;
+  /** bytesIn when the heartbeat ping went out; -1: no ping outstanding. */
+  #heartbeatBytesIn = -1;
 
   /** Use {@link accept} or {@link connect}; the constructor is internal. */
   constructor(role: ConnectionRole, options: WebSocketOptions, transport: WebSocketTransport) {
     super();
     this.role = role;
-    this.#copyPayloads = options.copy ?? false;
+    this.#copyPayloads = options.zeroCopy !== undefined ? !options.zeroCopy : (options.copy ?? true);
     this.#connection = new Connection({
       ...options,
       role,
-      open: role === 'server',
+      // An upgraded socket (accept(), or a client whose handshake ran elsewhere) starts OPEN.
+      open: transport.kind === 'server',
       onWrite: (chunks) => this.#output?.write(chunks),
       onShutdown: (how) => this.#shutdownTransport(how),
       onTimer: (kind, ms) => this.#setTimer(kind, ms),
@@ -103,7 +120,7 @@ export class WebSocket extends EventEmitter {
       onPing: (payload) => this.emit('ping', this.#copyPayloads ? Buffer.from(payload) : payload),
       onPong: (payload) => this.emit('pong', this.#copyPayloads ? Buffer.from(payload) : payload),
       onProtocolError: (error) => this.#emitError(error),
-      onClosed: (code, reason) => this.#closed(code, reason),
+      onClosed: (code, reason, wasClean) => this.#closed(code, reason, wasClean),
     });
     if (transport.kind === 'server') {
       this.protocol = transport.protocol;
@@ -114,7 +131,7 @@ export class WebSocket extends EventEmitter {
   }
 
   get readyState(): WebSocketReadyState {
-    return this.#connection.state;
+    return READY_STATE[this.#connection.state];
   }
 
   /** Bytes handed to the socket but not yet flushed to the kernel. */
@@ -176,7 +193,7 @@ export class WebSocket extends EventEmitter {
     socket.on('close', () => this.#connection.transportClosed());
     socket.on('error', (error: Error) => this.#emitError(error));
     socket.on('drain', () => this.emit('drain'));
-    socket.on('timeout', () => this.#connection.timerFired('idle'));
+    socket.on('timeout', () => this.#idle());
   }
 
   /** Attaches an upgraded server socket and the bytes that followed the request head. */
@@ -277,6 +294,22 @@ export class WebSocket extends EventEmitter {
     this.#closeTimer = ms > 0 ? setTimeout(() => this.#connection.timerFired('close'), ms) : null;
   }
 
+  /**
+   * idleTimeout ms passed without reads or writes. A quiet peer may be healthy:
+   * ping it first (§5.5.2 obliges it to answer) and give up with 1001 only if
+   * nothing at all was read during another idleTimeout.
+   */
+  #idle(): void {
+    if (this.#connection.state !== 'OPEN') return;
+    const bytesIn = this.#connection.stats.bytesIn;
+    if (this.#heartbeatBytesIn === bytesIn) {
+      this.#connection.timerFired('idle');
+      return;
+    }
+    this.#heartbeatBytesIn = bytesIn;
+    this.#connection.ping();
+  }
+
   #applyIdleTimeout(): void {
     // socket.setTimeout restarts itself on every read and write, at no cost per read.
     const socket = this.#socket as net.Socket | null;
@@ -287,7 +320,7 @@ export class WebSocket extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
-  #closed(code: number, reason: string): void {
+  #closed(code: number, reason: string, wasClean: boolean): void {
     this.#clearHandshakeTimer();
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
@@ -295,7 +328,7 @@ export class WebSocket extends EventEmitter {
     if (socket !== null && typeof socket.setTimeout === 'function' && !socket.destroyed) socket.setTimeout(0);
     if (this.#closeEmitted) return;
     this.#closeEmitted = true;
-    this.emit('close', code, reason);
+    this.emit('close', code, reason, wasClean);
   }
 }
 
