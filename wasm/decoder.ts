@@ -25,6 +25,8 @@ import {
   ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
   ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY,
   isValidCloseCode,
+  TABLE_HEAD, HEAD_COUNT, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
+  STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from "./protocol";
 
 const PHASE_HEADER: u32 = 0;
@@ -35,9 +37,6 @@ const PHASE_FAILED: u32 = 3;  // a protocol error was reported: the rest is igno
 /** Reassembly buffers larger than this are given back to the heap after each message. */
 const KEEP_BUFFER: usize = 64 * 1024;
 
-/** Descriptor table: a 16-byte head (count, consumed) then 16-byte entries. */
-export const TABLE_HEAD: usize = 16;
-export const ENTRY_SIZE: usize = 16;
 
 @unmanaged
 class DecoderState {
@@ -70,7 +69,6 @@ class DecoderState {
   bufHeld: u32;
   ctrlLen: u32;
   ctrlHeld: u32;
-  lastError: u32;
   // Telemetry.
   frames: u64;
   messages: u64;
@@ -140,24 +138,22 @@ export function releaseAll(ptr: usize): void {
 export function decoderStat(ptr: usize, which: u32): f64 {
   const s = changetype<DecoderState>(ptr);
   switch (which) {
-    case 0: return <f64>s.frames;
-    case 1: return <f64>s.messages;
-    case 2: return <f64>s.bytesIn;
-    case 3: return s.bufHeld != 0 ? 0 : <f64>s.bufLen + <f64>s.ctrlLen + <f64>s.hdrLen;
-    case 4: return <f64>s.peakBuffered;
-    case 5: return <f64>s.lastError;
-    case 6: return <f64>s.phase;
+    case STAT_FRAMES: return <f64>s.frames;
+    case STAT_MESSAGES: return <f64>s.messages;
+    case STAT_BYTES_IN: return <f64>s.bytesIn;
+    case STAT_BUFFERED: return s.bufHeld != 0 ? 0 : <f64>s.bufLen + <f64>s.ctrlLen + <f64>s.hdrLen;
+    case STAT_PEAK_BUFFERED: return <f64>s.peakBuffered;
   }
-  return 0;
+  return -1;  // no such slot (STAT_COUNT and beyond)
 }
 
 // @ts-ignore: decorator
 @inline function emit(table: usize, n: u32, kind: u32, ptr: usize, len: usize, extra: u32): void {
   const e = table + TABLE_HEAD + <usize>n * ENTRY_SIZE;
-  store<u32>(e, kind);
-  store<u32>(e, <u32>ptr, 4);
-  store<u32>(e, <u32>len, 8);
-  store<u32>(e, extra, 12);
+  store<u32>(e + ENTRY_KIND, kind);
+  store<u32>(e + ENTRY_PTR, <u32>ptr);
+  store<u32>(e + ENTRY_LEN, <u32>len);
+  store<u32>(e + ENTRY_EXTRA, extra);
 }
 
 /** Header length implied by its first two bytes (§5.2). */
@@ -454,15 +450,14 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   // Bytes carried to the next input count towards the peak as well.
   const carried = <u64>(s.bufHeld != 0 ? 0 : s.bufLen) + <u64>s.ctrlLen + <u64>s.hdrLen;
   if (carried > s.peakBuffered) s.peakBuffered = carried;
-  store<u32>(table, n);
-  store<u32>(table, <u32>pos, 4);
-  store<u32>(table, yielded, 8);
+  store<u32>(table + HEAD_COUNT, n);
+  store<u32>(table + HEAD_CONSUMED, <u32>pos);
+  store<u32>(table + HEAD_YIELDED, yielded);
   return n;
 }
 
 function fail(s: DecoderState, table: usize, n: u32, err: u32, detail: u32 = 0): u32 {
   s.phase = PHASE_FAILED;
-  s.lastError = err;
   emit(table, n, EV_ERROR, detail, 0, err);
   return n + 1;
 }

@@ -10,6 +10,11 @@
 import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
 import { errorFromId, ProtocolError } from './errors.js';
 import { asBytes } from './bytes.js';
+import {
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN, FLAG_RSV1,
+  TABLE_HEAD, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
+  STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
+} from './generated/wasm-interface.js';
 import { resolveLimits, resolveRole, type LimitOptions, type Role } from './options.js';
 import type { InboundExtension } from './extension.js';
 
@@ -47,9 +52,10 @@ export type DecoderState = 'open' | 'closed' | 'failed' | 'destroyed';
 
 export { DEFAULT_MAX_MESSAGE_SIZE } from './options.js';
 
-// Descriptor kinds and flags (wasm/protocol.ts).
-const EV_MESSAGE = 1, EV_FRAGMENT = 2, EV_PING = 3, EV_PONG = 4, EV_CLOSE = 5, EV_ERROR = 6;
-const FLAG_BINARY = 0x100, FLAG_FIN = 0x200, FLAG_RSV1 = 0x400;
+// The descriptor table in u32 units (the layout is wasm/protocol.ts's).
+const W_HEAD = TABLE_HEAD >>> 2, W_ENTRY = ENTRY_SIZE >>> 2;
+const W_CONSUMED = HEAD_CONSUMED >>> 2, W_YIELDED = HEAD_YIELDED >>> 2;
+const W_KIND = ENTRY_KIND >>> 2, W_PTR = ENTRY_PTR >>> 2, W_LEN = ENTRY_LEN >>> 2, W_EXTRA = ENTRY_EXTRA >>> 2;
 
 /** Bytes copied into WebAssembly per parse call when pushing a large chunk. */
 const COPY_SLICE = 128 << 10;
@@ -173,11 +179,11 @@ export class Decoder {
     const stat = this.#wasm.exports.decoderStat;
     const p = this.#ptr;
     return {
-      frames: stat(p, 0),
-      messages: stat(p, 1),
-      bytesIn: stat(p, 2),
-      bufferedBytes: stat(p, 3),
-      peakBufferedBytes: stat(p, 4),
+      frames: stat(p, STAT_FRAMES),
+      messages: stat(p, STAT_MESSAGES),
+      bytesIn: stat(p, STAT_BYTES_IN),
+      bufferedBytes: stat(p, STAT_BUFFERED),
+      peakBufferedBytes: stat(p, STAT_PEAK_BUFFERED),
       lastErrorCode: this.#lastErrorCode,
     };
   }
@@ -246,20 +252,20 @@ export class Decoder {
       const count = parse(this.#ptr, input + off, len - off, table, TABLE_CAPACITY);
       refreshViews();
       const u32 = views.u32;
-      off += u32[head + 1]!;
-      more = u32[head + 2] !== 0;
-      if (count !== 0) this.#dispatch(head + 4, count, input, input + len);
+      off += u32[head + W_CONSUMED]!;
+      more = u32[head + W_YIELDED] !== 0;
+      if (count !== 0) this.#dispatch(head + W_HEAD, count, input, input + len);
     }
   }
 
   /** Calls the handlers for `count` descriptors; [inputStart, inputEnd) is the input area parsed. */
   #dispatch(entry: number, count: number, inputStart: number, inputEnd: number): void {
-    for (let i = 0; i < count; i++, entry += 4) {
+    for (let i = 0; i < count; i++, entry += W_ENTRY) {
       if (this.#state === 'destroyed') return;
       const u32 = views.u32;
-      const kind = u32[entry]!;
-      const ptr = u32[entry + 1]!;
-      const len = u32[entry + 2]!;
+      const kind = u32[entry + W_KIND]!;
+      const ptr = u32[entry + W_PTR]!;
+      const len = u32[entry + W_LEN]!;
       if (ptr < inputStart || ptr >= inputEnd) this.#deliveredHeld = true;
       switch (kind & 0xff) {
         case EV_MESSAGE:
@@ -281,12 +287,12 @@ export class Decoder {
         case EV_CLOSE: {
           this.#state = 'closed';
           const reason = len === 0 ? '' : utf8.decode(new Uint8Array(views.buffer, ptr, len));
-          this.#onClose(u32[entry + 3]!, reason);
+          this.#onClose(u32[entry + W_EXTRA]!, reason);
           return;
         }
         case EV_ERROR: {
           this.#state = 'failed';
-          const error = errorFromId(u32[entry + 3]!, ptr);
+          const error = errorFromId(u32[entry + W_EXTRA]!, ptr);
           this.#lastErrorCode = error.closeCode;
           this.#onError(error);
           return;

@@ -12,6 +12,7 @@ import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Was
 import { isSendableCloseCode } from './errors.js';
 import { allocUnsafe, asBytes } from './bytes.js';
 import { resolveRole, type Role } from './options.js';
+import { OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './generated/wasm-interface.js';
 
 export interface EncoderOptions {
   /** 'client' masks every frame; 'server' never masks. Default 'server'. */
@@ -36,7 +37,6 @@ export interface FragmentOptions {
   fin: boolean;
 }
 
-const OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 const KEY_POOL_BYTES = 4096;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
 const SMALL_MASKED = 128;

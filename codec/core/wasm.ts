@@ -14,6 +14,7 @@
 
 import { wasmBase64 } from './generated/wasm-binary.js';
 import { hostBuffer, hostProcess } from './host.js';
+import { TABLE_HEAD, ENTRY_SIZE } from './generated/wasm-interface.js';
 
 export interface WasmExports {
   memory: WebAssembly.Memory;
@@ -37,7 +38,7 @@ export const INPUT_SIZE = 1 << 20;
 export const NESTED_INPUT_SIZE = 64 << 10;
 /** Descriptors per parse call; the parser resumes when the table is full. */
 export const TABLE_CAPACITY = 1024;
-const TABLE_BYTES = 16 + TABLE_CAPACITY * 16;
+const TABLE_BYTES = TABLE_HEAD + TABLE_CAPACITY * ENTRY_SIZE;
 /** Encoder scratch: payload slice in, framed slice out. */
 export const ENCODE_SLICE = 64 << 10;
 export const ENCODE_MAX_FRAMES = 1024;
