@@ -258,6 +258,18 @@ function reserve(s: DecoderState, need: usize): bool {
   s.bufCap = heapCapacity(p);
   return true;
 }
+// The parse run: one call of parse() over one input slice. The driver keeps
+// the position and the descriptor count in locals; each phase function takes
+// them, writes at most one descriptor (entry n of the table) and returns the
+// new position with flags: EMITTED when it wrote that descriptor, STOP when the
+// run must stop (wait for input, yield, or the stream is over).
+let runYielded: u32 = 0;   // stopped with work left that needs no more input
+
+/** Flags on a returned position; positions are < 2^30 (the input area is 1 MiB). */
+// @ts-ignore: decorator
+@inline const STOP: usize = 0x80000000;
+// @ts-ignore: decorator
+@inline const EMITTED: usize = 0x40000000;
 
 /**
  * Parses [input, input+len). Writes descriptors to `table` (at most `cap`),
@@ -271,179 +283,21 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   const s = changetype<DecoderState>(ptr);
   // Everything emitted by earlier calls has been dispatched by now.
   releaseHeld(ptr);
+  runYielded = 0;
   let pos: usize = 0;
   let n: u32 = 0;
-  // Set when parse stops with work left that needs no more input (the caller calls again).
-  let yielded: u32 = 0;
   while (true) {
     if (s.phase >= PHASE_CLOSED) { pos = len; break; }
-    if (n >= cap) { yielded = 1; break; }
-
-    if (s.phase == PHASE_HEADER) {
-      if (pos == len) break;
-      let h: usize;
-      if (s.hdrLen == 0 && len - pos >= 2 && len - pos >= <usize>headerSize(<u32>load<u8>(input + pos, 1))) {
-        // Fast path: the whole header is in this input.
-        h = input + pos;
-        const b0 = <u32>load<u8>(h);
-        let err = checkFirstTwo(s, b0, <u32>load<u8>(h, 1));
-        if (err == 0) err = checkLength(s, b0, h);
-        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
-        pos += headerSize(<u32>load<u8>(h, 1));
-      } else {
-        // Carry header bytes across inputs, validating each part as soon as it is complete.
-        h = ptr + HDR_AREA;
-        let complete = false;
-        let err: u32 = 0;
-        while (pos < len) {
-          const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
-          if (s.hdrLen >= need) { complete = true; break; }
-          assert(s.hdrLen < 14);
-          store<u8>(h + s.hdrLen, load<u8>(input + pos));
-          s.hdrLen++;
-          pos++;
-          if (s.hdrLen == 2 && s.hdrChecked == 0) {
-            err = checkFirstTwo(s, <u32>load<u8>(h), <u32>load<u8>(h, 1));
-            if (err != 0) break;
-            s.hdrChecked = 1;
-          }
-          const b1 = <u32>load<u8>(h, 1);
-          const lenEnd: u32 = (b1 & 0x7F) == 126 ? 4 : (b1 & 0x7F) == 127 ? 10 : 2;
-          if (s.hdrLen >= lenEnd && s.hdrChecked == 1) {
-            err = checkLength(s, <u32>load<u8>(h), h);
-            if (err != 0) break;
-            s.hdrChecked = 2;
-          }
-        }
-        if (err == 0 && !complete && s.hdrLen >= 2 && s.hdrLen >= headerSize(<u32>load<u8>(h, 1))) complete = true;
-        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
-        if (!complete) break;  // pos == len: wait for more input
-        s.hdrLen = 0;
-        s.hdrChecked = 0;
-      }
-      beginFrame(s, h);
-      continue;
-    }
-
-    // PHASE_PAYLOAD
-    const here = len - pos;
-    const avail: usize = s.remaining < <u64>here ? <usize>s.remaining : here;
-    const p = input + pos;
-
-    if (s.opcode >= 8) {
-      // Control frame (§5.5): at most 125 bytes, delivered whole.
-      let payload: usize;
-      let size: usize;
-      // In place when the whole payload is here (a held, already complete control payload is no obstacle).
-      if ((s.ctrlLen == 0 || s.ctrlHeld != 0) && s.remaining == s.frameLen && <u64>avail == s.remaining) {
-        payload = p;
-        size = avail;
-        if (s.masked != 0) maskInto(p, p, size, s.key);
-        pos += size;
-      } else {
-        if (s.ctrlHeld != 0) { yielded = 1; break; }
-        assert(<u64>s.ctrlLen + <u64>avail <= 125);
-        s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
-        s.ctrlLen += <u32>avail;
-        s.remaining -= <u64>avail;
-        pos += avail;
-        if (s.remaining != 0) break;
-        payload = ptr + CTRL_AREA;
-        size = s.ctrlLen;
-        s.ctrlHeld = 1;
-      }
-      s.remaining = 0;
-      s.phase = PHASE_HEADER;
-      if (s.opcode == OP_PING) {
-        emit(table, n++, EV_PING, payload, size, 0);
-      } else if (s.opcode == OP_PONG) {
-        emit(table, n++, EV_PONG, payload, size, 0);
-      } else {
-        // §5.5.1, §7.1.5: no body means "no status code" (1005).
-        let code: u32 = 1005;
-        if (size >= 2) {
-          code = (<u32>load<u8>(payload) << 8) | <u32>load<u8>(payload, 1);
-          if (!isValidCloseCode(code)) { n = fail(s, table, n, ERR_INVALID_CLOSE_CODE, code); pos = len; break; }
-          if (validateUtf8(UTF8_ACCEPT, payload + 2, size - 2) != UTF8_ACCEPT) {
-            n = fail(s, table, n, ERR_INVALID_CLOSE_UTF8); pos = len; break;
-          }
-          emit(table, n++, EV_CLOSE, payload + 2, size - 2, code);
-        } else {
-          emit(table, n++, EV_CLOSE, payload, 0, code);
-        }
-        s.phase = PHASE_CLOSED;
-        pos = len;
-        break;
-      }
-      continue;
-    }
-
-    const text = s.msgOpcode == OP_TEXT;
-    const flags: u32 = text ? 0 : FLAG_BINARY;
-
-    if (s.streaming != 0 || s.msgRsv != 0) {
-      // Streaming delivery: every piece is unmasked in place and handed over as it is.
-      // A message with RSV bits is an extension's (e.g. compressed) data: it is
-      // streamed raw, and validated by TypeScript once the extension has transformed it.
-      const raw = s.msgRsv != 0;
-      if (avail != 0) {
-        if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
-        if (text && !raw) {
-          s.utf8 = validateUtf8(s.utf8, p, avail);
-          if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-        }
-        s.remaining -= <u64>avail;
-        pos += avail;
-      }
-      const last = s.remaining == 0 && s.fin != 0;
-      if (last && text && !raw && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      if (avail != 0 || last) emit(table, n++, EV_FRAGMENT | flags | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
-      if (s.remaining != 0) break;
-      s.phase = PHASE_HEADER;
-      if (last) { s.messages++; s.msgOpcode = 0; s.msgRsv = 0; }
-      continue;
-    }
-
-    if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && <u64>avail == s.remaining) {
-      // A single-frame message whole in the input: unmask and deliver it in place.
-      if (s.masked != 0) maskInto(p, p, avail, s.key);
-      if (text && validateUtf8(UTF8_ACCEPT, p, avail) != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      pos += avail;
-      s.remaining = 0;
-      s.phase = PHASE_HEADER;
-      s.messages++;
-      s.msgOpcode = 0;
-      emit(table, n++, EV_MESSAGE | flags, p, avail, 0);
-      continue;
-    }
-
-    // Reassembly: unmask and copy in one pass, validate text as it lands.
-    if (s.bufHeld != 0) { yielded = 1; break; }
-    if (avail != 0) {
-      const need = s.bufLen + avail;
-      if (!reserve(s, need)) { n = fail(s, table, n, ERR_OUT_OF_MEMORY); pos = len; break; }
-      assert(need <= s.bufCap);
-      const dst = s.buf + s.bufLen;
-      if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
-      else memory.copy(dst, p, avail);
-      if (text) {
-        s.utf8 = validateUtf8(s.utf8, dst, avail);
-        if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      }
-      s.bufLen = need;
-      if (<u64>need > s.peakBuffered) s.peakBuffered = <u64>need;
-      s.remaining -= <u64>avail;
-      pos += avail;
-    }
-    if (s.remaining != 0) break;
-    s.phase = PHASE_HEADER;
-    if (s.fin != 0) {
-      if (text && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      s.messages++;
-      s.msgOpcode = 0;
-      s.bufHeld = 1;
-      emit(table, n++, EV_MESSAGE | flags, s.buf, s.bufLen, 0);
-    }
+    if (n >= cap) { runYielded = 1; break; }
+    let next: usize;
+    if (s.phase == PHASE_HEADER) next = readHeader(s, ptr, input, len, pos, table, n);
+    else if (s.opcode >= 8) next = controlFrame(s, ptr, input, len, pos, table, n);
+    else if (s.streaming != 0 || s.msgRsv != 0) next = streamPiece(s, input, len, pos, table, n);
+    else if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && s.remaining <= <u64>(len - pos)) next = wholeInPlace(s, input, len, pos, table, n);
+    else next = reassemble(s, input, len, pos, table, n);
+    pos = next & ~(STOP | EMITTED);
+    if ((next & EMITTED) != 0) n++;
+    if ((next & STOP) != 0) break;
   }
   assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
@@ -452,12 +306,199 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   if (carried > s.peakBuffered) s.peakBuffered = carried;
   store<u32>(table + HEAD_COUNT, n);
   store<u32>(table + HEAD_CONSUMED, <u32>pos);
-  store<u32>(table + HEAD_YIELDED, yielded);
+  store<u32>(table + HEAD_YIELDED, runYielded);
   return n;
 }
 
-function fail(s: DecoderState, table: usize, n: u32, err: u32, detail: u32 = 0): u32 {
+/** Reports a protocol error: the rest of the input (and stream) is ignored. */
+function fail(s: DecoderState, len: usize, table: usize, n: u32, err: u32, detail: u32): usize {
   s.phase = PHASE_FAILED;
   emit(table, n, EV_ERROR, detail, 0, err);
-  return n + 1;
+  return len | STOP | EMITTED;
+}
+
+/** Payload bytes of the current frame available in the rest of the input. */
+// @ts-ignore: decorator
+@inline function available(s: DecoderState, len: usize, pos: usize): usize {
+  const here = len - pos;
+  return s.remaining < <u64>here ? <usize>s.remaining : here;
+}
+
+/** Header phase: validates and takes one frame header, whole in the input or carried across inputs. */
+// @ts-ignore: decorator
+@inline function readHeader(s: DecoderState, ptr: usize, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  if (pos == len) return pos | STOP;
+  let h: usize;
+  if (s.hdrLen == 0 && len - pos >= 2 && len - pos >= <usize>headerSize(<u32>load<u8>(input + pos, 1))) {
+    // Fast path: the whole header is in this input.
+    h = input + pos;
+    const b0 = <u32>load<u8>(h);
+    let err = checkFirstTwo(s, b0, <u32>load<u8>(h, 1));
+    if (err == 0) err = checkLength(s, b0, h);
+    if (err != 0) return fail(s, len, table, n, err, 0);
+    pos += headerSize(<u32>load<u8>(h, 1));
+  } else {
+    // Carry header bytes across inputs, validating each part as soon as it is complete.
+    h = ptr + HDR_AREA;
+    let complete = false;
+    let err: u32 = 0;
+    while (pos < len) {
+      const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
+      if (s.hdrLen >= need) { complete = true; break; }
+      assert(s.hdrLen < 14);
+      store<u8>(h + s.hdrLen, load<u8>(input + pos));
+      s.hdrLen++;
+      pos++;
+      if (s.hdrLen == 2 && s.hdrChecked == 0) {
+        err = checkFirstTwo(s, <u32>load<u8>(h), <u32>load<u8>(h, 1));
+        if (err != 0) break;
+        s.hdrChecked = 1;
+      }
+      const b1 = <u32>load<u8>(h, 1);
+      const lenEnd: u32 = (b1 & 0x7F) == 126 ? 4 : (b1 & 0x7F) == 127 ? 10 : 2;
+      if (s.hdrLen >= lenEnd && s.hdrChecked == 1) {
+        err = checkLength(s, <u32>load<u8>(h), h);
+        if (err != 0) break;
+        s.hdrChecked = 2;
+      }
+    }
+    if (err != 0) return fail(s, len, table, n, err, 0);
+    if (!complete && s.hdrLen >= 2 && s.hdrLen >= headerSize(<u32>load<u8>(h, 1))) complete = true;
+    if (!complete) return pos | STOP;  // pos == len: wait for more input
+    s.hdrLen = 0;
+    s.hdrChecked = 0;
+  }
+  beginFrame(s, h);
+  return pos;
+}
+
+/** Control frame phase (§5.5): at most 125 bytes, delivered whole; a close frame ends the stream. */
+function controlFrame(s: DecoderState, ptr: usize, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  let payload: usize;
+  let size: usize;
+  // In place when the whole payload is here (a held, already complete control payload is no obstacle).
+  if ((s.ctrlLen == 0 || s.ctrlHeld != 0) && s.remaining == s.frameLen && <u64>avail == s.remaining) {
+    payload = p;
+    size = avail;
+    if (s.masked != 0) maskInto(p, p, size, s.key);
+    pos += size;
+  } else {
+    if (s.ctrlHeld != 0) { runYielded = 1; return pos | STOP; }
+    assert(<u64>s.ctrlLen + <u64>avail <= 125);
+    s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
+    s.ctrlLen += <u32>avail;
+    s.remaining -= <u64>avail;
+    pos += avail;
+    if (s.remaining != 0) return pos | STOP;
+    payload = ptr + CTRL_AREA;
+    size = s.ctrlLen;
+    s.ctrlHeld = 1;
+  }
+  s.remaining = 0;
+  s.phase = PHASE_HEADER;
+  if (s.opcode == OP_PING) {
+    emit(table, n, EV_PING, payload, size, 0);
+    return pos | EMITTED;
+  }
+  if (s.opcode == OP_PONG) {
+    emit(table, n, EV_PONG, payload, size, 0);
+    return pos | EMITTED;
+  }
+  // §5.5.1, §7.1.5: no body means "no status code" (1005).
+  let code: u32 = 1005;
+  if (size >= 2) {
+    code = (<u32>load<u8>(payload) << 8) | <u32>load<u8>(payload, 1);
+    if (!isValidCloseCode(code)) return fail(s, len, table, n, ERR_INVALID_CLOSE_CODE, code);
+    if (validateUtf8(UTF8_ACCEPT, payload + 2, size - 2) != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_CLOSE_UTF8, 0);
+    emit(table, n, EV_CLOSE, payload + 2, size - 2, code);
+  } else {
+    emit(table, n, EV_CLOSE, payload, 0, code);
+  }
+  s.phase = PHASE_CLOSED;
+  return len | STOP | EMITTED;
+}
+
+/**
+ * Streaming phase (onFragment mode, or a message with RSV bits): every piece
+ * is unmasked in place and handed over as it is. A message with RSV bits is
+ * an extension's (e.g. compressed) data: it is streamed raw, and validated by
+ * TypeScript once the extension has transformed it.
+ */
+function streamPiece(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  const raw = s.msgRsv != 0;
+  if (avail != 0) {
+    if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
+    if (text && !raw) {
+      s.utf8 = validateUtf8(s.utf8, p, avail);
+      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+    }
+    s.remaining -= <u64>avail;
+    pos += avail;
+  }
+  const last = s.remaining == 0 && s.fin != 0;
+  if (last && text && !raw && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  let emitted: usize = 0;
+  if (avail != 0 || last) {
+    emit(table, n, EV_FRAGMENT | (text ? 0 : FLAG_BINARY) | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
+    emitted = EMITTED;
+  }
+  if (s.remaining != 0) return pos | STOP | emitted;
+  s.phase = PHASE_HEADER;
+  if (last) { s.messages++; s.msgOpcode = 0; s.msgRsv = 0; }
+  return pos | emitted;
+}
+
+/** In-place phase: a single-frame message whole in the input is unmasked and delivered where it lies. */
+function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const size = <usize>s.remaining;
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  if (s.masked != 0) maskInto(p, p, size, s.key);
+  if (text && validateUtf8(UTF8_ACCEPT, p, size) != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  s.remaining = 0;
+  s.phase = PHASE_HEADER;
+  s.messages++;
+  s.msgOpcode = 0;
+  emit(table, n, EV_MESSAGE | (text ? 0 : FLAG_BINARY), p, size, 0);
+  return (pos + size) | EMITTED;
+}
+
+/** Reassembly phase: unmask and copy in one pass into the decoder's buffer, validate text as it lands. */
+function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  if (s.bufHeld != 0) { runYielded = 1; return pos | STOP; }
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  if (avail != 0) {
+    const need = s.bufLen + avail;
+    if (!reserve(s, need)) return fail(s, len, table, n, ERR_OUT_OF_MEMORY, 0);
+    assert(need <= s.bufCap);
+    const dst = s.buf + s.bufLen;
+    if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
+    else memory.copy(dst, p, avail);
+    if (text) {
+      s.utf8 = validateUtf8(s.utf8, dst, avail);
+      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+    }
+    s.bufLen = need;
+    if (<u64>need > s.peakBuffered) s.peakBuffered = <u64>need;
+    s.remaining -= <u64>avail;
+    pos += avail;
+  }
+  if (s.remaining != 0) return pos | STOP;
+  s.phase = PHASE_HEADER;
+  if (s.fin != 0) {
+    if (text && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+    s.messages++;
+    s.msgOpcode = 0;
+    s.bufHeld = 1;
+    emit(table, n, EV_MESSAGE | (text ? 0 : FLAG_BINARY), s.buf, s.bufLen, 0);
+    return pos | EMITTED;
+  }
+  return pos;
 }
