@@ -1,29 +1,36 @@
-// The incremental frame parser and reassembler (RFC 6455 §5).
+// The incremental frame parser (RFC 6455 §5).
 //
 // One call of `parse` takes all it can from one input slice: complete headers
-// are validated, payloads unmasked (v128) and either delivered in place
-// (a single-frame message that sits whole in the input), streamed
-// (onFragment mode), or unmasked-and-copied in one pass into the decoder's
-// reassembly buffer. What it finds is written to a descriptor table that
-// TypeScript dispatches from, so the JS<->WASM boundary is crossed per input
-// slice, not per frame. Anything left incomplete at the end of the slice (a
-// partial header, a partial control frame) is carried in the decoder's state;
-// the input slice itself is free again when parse returns.
+// are validated, payloads unmasked (v128) in place and either delivered where
+// they lie (a single-frame message that sits whole in the input), streamed
+// (onFragment mode, or an extension's raw data), or handed to TypeScript as
+// pieces of a message it reassembles in memory of its own (EV_PIECE). What it
+// finds is written to a descriptor table that TypeScript dispatches from, so
+// the JS<->WASM boundary is crossed per input slice, not per frame.
 //
-// A descriptor may point into the reassembly or control buffer; those are
-// "held" until TypeScript has dispatched them (the next parse call), and the
-// parser yields rather than overwrite a held buffer.
+// Messages are never reassembled here: the shared linear memory cannot shrink
+// and cannot pass 4 GiB, so incomplete messages held in it would keep the
+// process's memory at its high-water mark and let enough peers crash it.
+// The pieces of one message found in one input slice are compacted into one
+// contiguous run in the input area as they are unmasked (the frame headers
+// between them are dropped), so TypeScript copies them out once per slice.
+// Anything left incomplete at the end of the slice (a partial header, a
+// partial control frame) is carried in the decoder's state.
+//
+// A control payload carried across inputs is "held" in the decoder's state
+// until TypeScript has dispatched it (the next parse call); the parser yields
+// rather than overwrite it.
 
-import { heapAlloc, heapFree, heapGrow, heapCapacity } from "./heap";
+import { heapAlloc, heapFree } from "./heap";
 import { maskInto } from "./mask";
 import { validateUtf8, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
 import {
   OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
-  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN, FLAG_RSV1,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
   ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
   ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK,
   ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
-  ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY,
+  ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS,
   isValidCloseCode,
   TABLE_HEAD, HEAD_COUNT, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
   STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
@@ -33,9 +40,6 @@ const PHASE_HEADER: u32 = 0;
 const PHASE_PAYLOAD: u32 = 1;
 const PHASE_CLOSED: u32 = 2;  // a close frame was received: the rest of the stream is ignored
 const PHASE_FAILED: u32 = 3;  // a protocol error was reported: the rest is ignored
-
-/** Reassembly buffers larger than this are given back to the heap after each message. */
-const KEEP_BUFFER: usize = 64 * 1024;
 
 
 @unmanaged
@@ -62,11 +66,7 @@ class DecoderState {
   msgLen: u64;          // payload bytes declared by its frame headers so far
   fragments: u32;
   utf8: u32;            // incremental validator state
-  // Buffers.
-  buf: usize;
-  bufCap: usize;
-  bufLen: usize;
-  bufHeld: u32;
+  // Carried control payload.
   ctrlLen: u32;
   ctrlHeld: u32;
   // Telemetry.
@@ -98,37 +98,21 @@ export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, 
 }
 
 export function destroyDecoder(ptr: usize): void {
-  const s = changetype<DecoderState>(ptr);
-  heapFree(s.buf);
   heapFree(ptr);
 }
 
-/** Gives back the reassembly buffer's content once TypeScript has dispatched it. */
+/** Gives back the carried control payload once TypeScript has dispatched it. */
 export function releaseHeld(ptr: usize): void {
   const s = changetype<DecoderState>(ptr);
-  if (s.bufHeld != 0) {
-    s.bufHeld = 0;
-    s.bufLen = 0;
-    if (s.bufCap > KEEP_BUFFER) {
-      heapFree(s.buf);
-      s.buf = 0;
-      s.bufCap = 0;
-    }
-  }
   if (s.ctrlHeld != 0) {
     s.ctrlHeld = 0;
     s.ctrlLen = 0;
   }
 }
 
-/** After a close or an error: nothing more will be decoded, so give everything back. */
+/** After a close or an error: nothing more will be decoded, so drop what is carried. */
 export function releaseAll(ptr: usize): void {
   const s = changetype<DecoderState>(ptr);
-  heapFree(s.buf);
-  s.buf = 0;
-  s.bufCap = 0;
-  s.bufLen = 0;
-  s.bufHeld = 0;
   s.ctrlLen = 0;
   s.ctrlHeld = 0;
   s.hdrLen = 0;
@@ -141,7 +125,7 @@ export function decoderStat(ptr: usize, which: u32): f64 {
     case STAT_FRAMES: return <f64>s.frames;
     case STAT_MESSAGES: return <f64>s.messages;
     case STAT_BYTES_IN: return <f64>s.bytesIn;
-    case STAT_BUFFERED: return s.bufHeld != 0 ? 0 : <f64>s.bufLen + <f64>s.ctrlLen + <f64>s.hdrLen;
+    case STAT_BUFFERED: return <f64>s.ctrlLen + <f64>s.hdrLen;
     case STAT_PEAK_BUFFERED: return <f64>s.peakBuffered;
   }
   return -1;  // no such slot (STAT_COUNT and beyond)
@@ -242,28 +226,15 @@ function beginFrame(s: DecoderState, h: usize): void {
   s.phase = PHASE_PAYLOAD;
 }
 
-/** Makes room for `need` bytes in the reassembly buffer; false if memory cannot grow. */
-function reserve(s: DecoderState, need: usize): bool {
-  if (need <= s.bufCap) return true;
-  // When the block must move, take room for growth: double, but never past
-  // what the message can still need.
-  let known: u64 = s.inMessage == 0 ? <u64>s.bufLen + s.remaining : s.maxMessage;
-  let preferred: u64 = <u64>s.bufCap * 2;
-  if (preferred > known) preferred = known;
-  if (preferred < <u64>need) preferred = <u64>need;
-  if (preferred > 0xFFFF0000) preferred = 0xFFFF0000;  // linear memory is 32-bit
-  const p = heapGrow(s.buf, s.bufLen, need, <usize>preferred);
-  if (p == 0) return false;
-  s.buf = p;
-  s.bufCap = heapCapacity(p);
-  return true;
-}
 // The parse run: one call of parse() over one input slice. The driver keeps
 // the position and the descriptor count in locals; each phase function takes
 // them, writes at most one descriptor (entry n of the table) and returns the
 // new position with flags: EMITTED when it wrote that descriptor, STOP when the
 // run must stop (wait for input, yield, or the stream is over).
 let runYielded: u32 = 0;   // stopped with work left that needs no more input
+// The open run of reassembly pieces in the input area: [runPieceStart, runPieceEnd), none when runPieceEnd is 0.
+let runPieceStart: usize = 0;
+let runPieceEnd: usize = 0;
 
 /** Flags on a returned position; positions are < 2^30 (the input area is 1 MiB). */
 // @ts-ignore: decorator
@@ -277,21 +248,28 @@ let runYielded: u32 = 0;   // stopped with work left that needs no more input
  * yielded; returns the count. It yields (stops with work left, possibly with
  * all input consumed, e.g. a zero-length frame still to report) only when
  * the table is full or a held buffer is needed, and then always after
- * emitting at least one descriptor.
+ * emitting at least one descriptor. One slot of the table is kept for the
+ * open run of pieces, reported when the run stops.
  */
 export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u32): u32 {
   const s = changetype<DecoderState>(ptr);
   // Everything emitted by earlier calls has been dispatched by now.
   releaseHeld(ptr);
   runYielded = 0;
+  runPieceEnd = 0;
   let pos: usize = 0;
   let n: u32 = 0;
   while (true) {
     if (s.phase >= PHASE_CLOSED) { pos = len; break; }
-    if (n >= cap) { runYielded = 1; break; }
+    if (n + 1 >= cap) { runYielded = 1; break; }
     let next: usize;
     if (s.phase == PHASE_HEADER) next = readHeader(s, ptr, input, len, pos, table, n);
-    else if (s.opcode >= 8) next = controlFrame(s, ptr, input, len, pos, table, n);
+    else if (s.opcode >= 8) {
+      // A control frame inside a fragmented message: report the pieces before it,
+      // so that later pieces are not compacted over its in-place payload.
+      if (runPieceEnd != 0) { flushPieces(s, table, n++); continue; }
+      next = controlFrame(s, ptr, input, len, pos, table, n);
+    }
     else if (s.streaming != 0 || s.msgRsv != 0) next = streamPiece(s, input, len, pos, table, n);
     else if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && s.remaining <= <u64>(len - pos)) next = wholeInPlace(s, input, len, pos, table, n);
     else next = reassemble(s, input, len, pos, table, n);
@@ -299,10 +277,12 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
     if ((next & EMITTED) != 0) n++;
     if ((next & STOP) != 0) break;
   }
+  // The open run of pieces goes out now: the input area is reused after this call.
+  if (runPieceEnd != 0 && s.phase < PHASE_CLOSED) flushPieces(s, table, n++);
   assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
-  // Bytes carried to the next input count towards the peak as well.
-  const carried = <u64>(s.bufHeld != 0 ? 0 : s.bufLen) + <u64>s.ctrlLen + <u64>s.hdrLen;
+  // Bytes carried to the next input count towards the peak (TypeScript adds the message it holds).
+  const carried = <u64>s.ctrlLen + <u64>s.hdrLen;
   if (carried > s.peakBuffered) s.peakBuffered = carried;
   store<u32>(table + HEAD_COUNT, n);
   store<u32>(table + HEAD_CONSUMED, <u32>pos);
@@ -468,37 +448,52 @@ function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, tab
   return (pos + size) | EMITTED;
 }
 
-/** Reassembly phase: unmask and copy in one pass into the decoder's buffer, validate text as it lands. */
+/** The bytes of the current frame still to come, as EV_PIECE reports them. */
+// @ts-ignore: decorator
+@inline function stillToCome(s: DecoderState): u32 {
+  return s.fin != 0 && s.remaining < <u64>PIECE_UNKNOWN ? <u32>s.remaining : PIECE_UNKNOWN;
+}
+
+/** Reports the open run of pieces (not the message's last) and closes it. */
+function flushPieces(s: DecoderState, table: usize, n: u32): void {
+  emit(table, n, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, stillToCome(s));
+  runPieceEnd = 0;
+}
+
+/**
+ * Reassembly phase: a message that is fragmented or split across inputs. Its
+ * payload is unmasked (and text validated) in the input area, moved down to
+ * extend the open run of pieces (headers between frames are dropped), and
+ * reported as EV_PIECE when the message ends or the run stops; TypeScript
+ * appends the pieces to the message's own buffer.
+ */
 function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
-  if (s.bufHeld != 0) { runYielded = 1; return pos | STOP; }
   const avail = available(s, len, pos);
   const p = input + pos;
   const text = s.msgOpcode == OP_TEXT;
   if (avail != 0) {
-    const need = s.bufLen + avail;
-    if (!reserve(s, need)) return fail(s, len, table, n, ERR_OUT_OF_MEMORY, 0);
-    assert(need <= s.bufCap);
-    const dst = s.buf + s.bufLen;
+    let dst = p;
+    if (runPieceEnd != 0) dst = runPieceEnd;
+    else runPieceStart = p;
+    // dst <= p: a forward pass that reads each block before writing it is safe in place.
     if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
-    else memory.copy(dst, p, avail);
+    else if (dst != p) memory.copy(dst, p, avail);
     if (text) {
       s.utf8 = validateUtf8(s.utf8, dst, avail);
       if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
     }
-    s.bufLen = need;
-    if (<u64>need > s.peakBuffered) s.peakBuffered = <u64>need;
+    runPieceEnd = dst + avail;
     s.remaining -= <u64>avail;
     pos += avail;
   }
   if (s.remaining != 0) return pos | STOP;
   s.phase = PHASE_HEADER;
-  if (s.fin != 0) {
-    if (text && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
-    s.messages++;
-    s.msgOpcode = 0;
-    s.bufHeld = 1;
-    emit(table, n, EV_MESSAGE | (text ? 0 : FLAG_BINARY), s.buf, s.bufLen, 0);
-    return pos | EMITTED;
-  }
-  return pos;
+  if (s.fin == 0) return pos;
+  if (text && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  s.messages++;
+  s.msgOpcode = 0;
+  const open = runPieceEnd != 0;
+  emit(table, n, EV_PIECE | (text ? 0 : FLAG_BINARY) | FLAG_FIN, open ? runPieceStart : p, open ? runPieceEnd - runPieceStart : 0, 0);
+  runPieceEnd = 0;
+  return pos | EMITTED;
 }

@@ -19,9 +19,12 @@ export const EV_PING: u32 = 3;
 export const EV_PONG: u32 = 4;
 export const EV_CLOSE: u32 = 5;     // ptr/len: reason, extra: code
 export const EV_ERROR: u32 = 6;     // extra: error id, ptr: detail value
+export const EV_PIECE: u32 = 7;     // piece of a message reassembled by TypeScript: ptr, len (+ FLAG_FIN on its last);
+                                    // extra: bytes still to come in its final frame, PIECE_UNKNOWN before that frame
 export const FLAG_BINARY: u32 = 0x100;
 export const FLAG_FIN: u32 = 0x200;
 export const FLAG_RSV1: u32 = 0x400;  // EV_FRAGMENT of a message whose first frame had RSV1 (an extension's data)
+export const PIECE_UNKNOWN: u32 = 0xFFFFFFFF;  // EV_PIECE extra: the message's length is not known yet
 
 // Descriptor table: a head of TABLE_HEAD bytes (u32 fields at the HEAD_* byte
 // offsets), then entries of ENTRY_SIZE bytes (u32 fields at the ENTRY_* offsets).
@@ -39,7 +42,7 @@ export const ENTRY_EXTRA: u32 = 12;
 export const STAT_FRAMES: u32 = 0;
 export const STAT_MESSAGES: u32 = 1;
 export const STAT_BYTES_IN: u32 = 2;
-export const STAT_BUFFERED: u32 = 3;       // bytes carried for an incomplete frame or header
+export const STAT_BUFFERED: u32 = 3;       // bytes carried in WebAssembly: a partial header or control frame
 export const STAT_PEAK_BUFFERED: u32 = 4;
 export const STAT_COUNT: u32 = 5;          // slots at or past this answer -1
 
@@ -60,7 +63,8 @@ export const ERR_INVALID_UTF8: u32 = 13;        // 1007 text message
 export const ERR_INVALID_CLOSE_UTF8: u32 = 14;  // 1007 close reason
 export const ERR_MESSAGE_TOO_BIG: u32 = 15;     // 1009
 export const ERR_TOO_MANY_FRAGMENTS: u32 = 16;  // 1008
-export const ERR_OUT_OF_MEMORY: u32 = 17;       // 1011 linear memory could not grow
+export const ERR_OUT_OF_MEMORY: u32 = 17;       // 1011 memory for a message could not be allocated (TypeScript)
+export const ERR_MEMORY_BUDGET: u32 = 18;       // 1013 the process-wide budget for incomplete messages is spent (TypeScript)
 
 /** RFC 6455 §7.4.1/§7.4.2: codes a peer may put in a close frame (and we may send). */
 // @shared

@@ -4,7 +4,7 @@ import {
   ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
   ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK, ERR_LENGTH_MSB,
   ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8, ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG,
-  ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY, isValidCloseCode,
+  ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY, ERR_MEMORY_BUDGET, isValidCloseCode,
 } from './generated/wasm-interface.js';
 
 export const CloseCode = {
@@ -48,7 +48,8 @@ export type ErrorCode =
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_TOO_MANY_FRAGMENTS'
-  | 'WS_ERR_OUT_OF_MEMORY';
+  | 'WS_ERR_OUT_OF_MEMORY'
+  | 'WS_ERR_MEMORY_BUDGET';
 
 /** A rule of RFC 6455 broken by the peer; close the connection with `closeCode`. */
 export class ProtocolError extends Error {
@@ -81,7 +82,9 @@ const ERRORS: ReadonlyMap<number, readonly [ErrorCode, number, Describe]> = new 
   [ERR_INVALID_CLOSE_UTF8, ['WS_ERR_INVALID_UTF8', 1007, () => 'close reason is not valid UTF-8 (RFC 6455 §5.5.1)']],
   [ERR_MESSAGE_TOO_BIG, ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, () => 'message exceeds maxMessageSize']],
   [ERR_TOO_MANY_FRAGMENTS, ['WS_ERR_TOO_MANY_FRAGMENTS', 1008, () => 'message exceeds maxFragments']],
-  [ERR_OUT_OF_MEMORY, ['WS_ERR_OUT_OF_MEMORY', 1011, () => 'cannot grow WebAssembly memory for the message']],
+  [ERR_OUT_OF_MEMORY, ['WS_ERR_OUT_OF_MEMORY', 1011, () => 'cannot allocate memory for the message']],
+  // 1013 Try Again Later (RFC 6455 §7.4.1, IANA registry): the server is out of room, not the peer at fault.
+  [ERR_MEMORY_BUDGET, ['WS_ERR_MEMORY_BUDGET', 1013, () => 'the process-wide memory budget for incomplete messages is spent']],
 ] as const);
 
 /** True when `id` has an entry (test/wasm-interface.test.mjs checks every ERR_* id has one). */
