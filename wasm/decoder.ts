@@ -456,7 +456,9 @@ function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, tab
 
 /** Reports the open run of pieces (not the message's last) and closes it. */
 function flushPieces(s: DecoderState, table: usize, n: u32): void {
-  emit(table, n, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, stillToCome(s));
+  // Only a data frame under way tells how much is still to come (a control frame's header may be the current one).
+  const toCome = s.phase == PHASE_PAYLOAD && s.opcode < 8 ? stillToCome(s) : PIECE_UNKNOWN;
+  emit(table, n, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, toCome);
   runPieceEnd = 0;
 }
 
