@@ -1,30 +1,39 @@
-// The incremental frame parser and reassembler (RFC 6455 §5).
+// The incremental frame parser (RFC 6455 §5).
 //
 // One call of `parse` takes all it can from one input slice: complete headers
-// are validated, payloads unmasked (v128) and either delivered in place
-// (a single-frame message that sits whole in the input), streamed
-// (onFragment mode), or unmasked-and-copied in one pass into the decoder's
-// reassembly buffer. What it finds is written to a descriptor table that
-// TypeScript dispatches from, so the JS<->WASM boundary is crossed per input
-// slice, not per frame. Anything left incomplete at the end of the slice (a
-// partial header, a partial control frame) is carried in the decoder's state;
-// the input slice itself is free again when parse returns.
+// are validated, payloads unmasked (v128) in place and either delivered where
+// they lie (a single-frame message that sits whole in the input), streamed
+// (onFragment mode, or an extension's raw data), or handed to TypeScript as
+// pieces of a message it reassembles in memory of its own (EV_PIECE). What it
+// finds is written to a descriptor table that TypeScript dispatches from, so
+// the JS<->WASM boundary is crossed per input slice, not per frame.
 //
-// A descriptor may point into the reassembly or control buffer; those are
-// "held" until TypeScript has dispatched them (the next parse call), and the
-// parser yields rather than overwrite a held buffer.
+// Messages are never reassembled here: the shared linear memory cannot shrink
+// and cannot pass 4 GiB, so incomplete messages held in it would keep the
+// process's memory at its high-water mark and let enough peers crash it.
+// The pieces of one message found in one input slice are compacted into one
+// contiguous run in the input area as they are unmasked (the frame headers
+// between them are dropped), so TypeScript copies them out once per slice.
+// Anything left incomplete at the end of the slice (a partial header, a
+// partial control frame) is carried in the decoder's state.
+//
+// A control payload carried across inputs is "held" in the decoder's state
+// until TypeScript has dispatched it (the next parse call); the parser yields
+// rather than overwrite it.
 
-import { heapAlloc, heapFree, heapGrow, heapCapacity } from "./heap";
+import { heapAlloc, heapFree } from "./heap";
 import { maskInto } from "./mask";
 import { validateUtf8, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
 import {
   OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
-  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, FLAG_BINARY, FLAG_FIN, FLAG_RSV1,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
   ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
   ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK,
   ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
-  ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY,
+  ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG, ERR_TOO_MANY_FRAGMENTS,
   isValidCloseCode,
+  TABLE_HEAD, HEAD_COUNT, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
+  STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from "./protocol";
 
 const PHASE_HEADER: u32 = 0;
@@ -32,12 +41,6 @@ const PHASE_PAYLOAD: u32 = 1;
 const PHASE_CLOSED: u32 = 2;  // a close frame was received: the rest of the stream is ignored
 const PHASE_FAILED: u32 = 3;  // a protocol error was reported: the rest is ignored
 
-/** Reassembly buffers larger than this are given back to the heap after each message. */
-const KEEP_BUFFER: usize = 64 * 1024;
-
-/** Descriptor table: a 16-byte head (count, consumed) then 16-byte entries. */
-export const TABLE_HEAD: usize = 16;
-export const ENTRY_SIZE: usize = 16;
 
 @unmanaged
 class DecoderState {
@@ -63,14 +66,9 @@ class DecoderState {
   msgLen: u64;          // payload bytes declared by its frame headers so far
   fragments: u32;
   utf8: u32;            // incremental validator state
-  // Buffers.
-  buf: usize;
-  bufCap: usize;
-  bufLen: usize;
-  bufHeld: u32;
+  // Carried control payload.
   ctrlLen: u32;
   ctrlHeld: u32;
-  lastError: u32;
   // Telemetry.
   frames: u64;
   messages: u64;
@@ -100,37 +98,21 @@ export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, 
 }
 
 export function destroyDecoder(ptr: usize): void {
-  const s = changetype<DecoderState>(ptr);
-  heapFree(s.buf);
   heapFree(ptr);
 }
 
-/** Gives back the reassembly buffer's content once TypeScript has dispatched it. */
+/** Gives back the carried control payload once TypeScript has dispatched it. */
 export function releaseHeld(ptr: usize): void {
   const s = changetype<DecoderState>(ptr);
-  if (s.bufHeld != 0) {
-    s.bufHeld = 0;
-    s.bufLen = 0;
-    if (s.bufCap > KEEP_BUFFER) {
-      heapFree(s.buf);
-      s.buf = 0;
-      s.bufCap = 0;
-    }
-  }
   if (s.ctrlHeld != 0) {
     s.ctrlHeld = 0;
     s.ctrlLen = 0;
   }
 }
 
-/** After a close or an error: nothing more will be decoded, so give everything back. */
+/** After a close or an error: nothing more will be decoded, so drop what is carried. */
 export function releaseAll(ptr: usize): void {
   const s = changetype<DecoderState>(ptr);
-  heapFree(s.buf);
-  s.buf = 0;
-  s.bufCap = 0;
-  s.bufLen = 0;
-  s.bufHeld = 0;
   s.ctrlLen = 0;
   s.ctrlHeld = 0;
   s.hdrLen = 0;
@@ -140,24 +122,22 @@ export function releaseAll(ptr: usize): void {
 export function decoderStat(ptr: usize, which: u32): f64 {
   const s = changetype<DecoderState>(ptr);
   switch (which) {
-    case 0: return <f64>s.frames;
-    case 1: return <f64>s.messages;
-    case 2: return <f64>s.bytesIn;
-    case 3: return s.bufHeld != 0 ? 0 : <f64>s.bufLen + <f64>s.ctrlLen + <f64>s.hdrLen;
-    case 4: return <f64>s.peakBuffered;
-    case 5: return <f64>s.lastError;
-    case 6: return <f64>s.phase;
+    case STAT_FRAMES: return <f64>s.frames;
+    case STAT_MESSAGES: return <f64>s.messages;
+    case STAT_BYTES_IN: return <f64>s.bytesIn;
+    case STAT_BUFFERED: return <f64>s.ctrlLen + <f64>s.hdrLen;
+    case STAT_PEAK_BUFFERED: return <f64>s.peakBuffered;
   }
-  return 0;
+  return -1;  // no such slot (STAT_COUNT and beyond)
 }
 
 // @ts-ignore: decorator
 @inline function emit(table: usize, n: u32, kind: u32, ptr: usize, len: usize, extra: u32): void {
   const e = table + TABLE_HEAD + <usize>n * ENTRY_SIZE;
-  store<u32>(e, kind);
-  store<u32>(e, <u32>ptr, 4);
-  store<u32>(e, <u32>len, 8);
-  store<u32>(e, extra, 12);
+  store<u32>(e + ENTRY_KIND, kind);
+  store<u32>(e + ENTRY_PTR, <u32>ptr);
+  store<u32>(e + ENTRY_LEN, <u32>len);
+  store<u32>(e + ENTRY_EXTRA, extra);
 }
 
 /** Header length implied by its first two bytes (§5.2). */
@@ -246,22 +226,21 @@ function beginFrame(s: DecoderState, h: usize): void {
   s.phase = PHASE_PAYLOAD;
 }
 
-/** Makes room for `need` bytes in the reassembly buffer; false if memory cannot grow. */
-function reserve(s: DecoderState, need: usize): bool {
-  if (need <= s.bufCap) return true;
-  // When the block must move, take room for growth: double, but never past
-  // what the message can still need.
-  let known: u64 = s.inMessage == 0 ? <u64>s.bufLen + s.remaining : s.maxMessage;
-  let preferred: u64 = <u64>s.bufCap * 2;
-  if (preferred > known) preferred = known;
-  if (preferred < <u64>need) preferred = <u64>need;
-  if (preferred > 0xFFFF0000) preferred = 0xFFFF0000;  // linear memory is 32-bit
-  const p = heapGrow(s.buf, s.bufLen, need, <usize>preferred);
-  if (p == 0) return false;
-  s.buf = p;
-  s.bufCap = heapCapacity(p);
-  return true;
-}
+// The parse run: one call of parse() over one input slice. The driver keeps
+// the position and the descriptor count in locals; each phase function takes
+// them, writes at most one descriptor (entry n of the table) and returns the
+// new position with flags: EMITTED when it wrote that descriptor, STOP when the
+// run must stop (wait for input, yield, or the stream is over).
+let runYielded: u32 = 0;   // stopped with work left that needs no more input
+// The open run of reassembly pieces in the input area: [runPieceStart, runPieceEnd), none when runPieceEnd is 0.
+let runPieceStart: usize = 0;
+let runPieceEnd: usize = 0;
+
+/** Flags on a returned position; positions are < 2^30 (the input area is 1 MiB). */
+// @ts-ignore: decorator
+@inline const STOP: usize = 0x80000000;
+// @ts-ignore: decorator
+@inline const EMITTED: usize = 0x40000000;
 
 /**
  * Parses [input, input+len). Writes descriptors to `table` (at most `cap`),
@@ -269,200 +248,254 @@ function reserve(s: DecoderState, need: usize): bool {
  * yielded; returns the count. It yields (stops with work left, possibly with
  * all input consumed, e.g. a zero-length frame still to report) only when
  * the table is full or a held buffer is needed, and then always after
- * emitting at least one descriptor.
+ * emitting at least one descriptor. One slot of the table is kept for the
+ * open run of pieces, reported when the run stops.
  */
 export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u32): u32 {
   const s = changetype<DecoderState>(ptr);
   // Everything emitted by earlier calls has been dispatched by now.
   releaseHeld(ptr);
+  runYielded = 0;
+  runPieceEnd = 0;
   let pos: usize = 0;
   let n: u32 = 0;
-  // Set when parse stops with work left that needs no more input (the caller calls again).
-  let yielded: u32 = 0;
   while (true) {
     if (s.phase >= PHASE_CLOSED) { pos = len; break; }
-    if (n >= cap) { yielded = 1; break; }
-
-    if (s.phase == PHASE_HEADER) {
-      if (pos == len) break;
-      let h: usize;
-      if (s.hdrLen == 0 && len - pos >= 2 && len - pos >= <usize>headerSize(<u32>load<u8>(input + pos, 1))) {
-        // Fast path: the whole header is in this input.
-        h = input + pos;
-        const b0 = <u32>load<u8>(h);
-        let err = checkFirstTwo(s, b0, <u32>load<u8>(h, 1));
-        if (err == 0) err = checkLength(s, b0, h);
-        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
-        pos += headerSize(<u32>load<u8>(h, 1));
-      } else {
-        // Carry header bytes across inputs, validating each part as soon as it is complete.
-        h = ptr + HDR_AREA;
-        let complete = false;
-        let err: u32 = 0;
-        while (pos < len) {
-          const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
-          if (s.hdrLen >= need) { complete = true; break; }
-          assert(s.hdrLen < 14);
-          store<u8>(h + s.hdrLen, load<u8>(input + pos));
-          s.hdrLen++;
-          pos++;
-          if (s.hdrLen == 2 && s.hdrChecked == 0) {
-            err = checkFirstTwo(s, <u32>load<u8>(h), <u32>load<u8>(h, 1));
-            if (err != 0) break;
-            s.hdrChecked = 1;
-          }
-          const b1 = <u32>load<u8>(h, 1);
-          const lenEnd: u32 = (b1 & 0x7F) == 126 ? 4 : (b1 & 0x7F) == 127 ? 10 : 2;
-          if (s.hdrLen >= lenEnd && s.hdrChecked == 1) {
-            err = checkLength(s, <u32>load<u8>(h), h);
-            if (err != 0) break;
-            s.hdrChecked = 2;
-          }
-        }
-        if (err == 0 && !complete && s.hdrLen >= 2 && s.hdrLen >= headerSize(<u32>load<u8>(h, 1))) complete = true;
-        if (err != 0) { n = fail(s, table, n, err); pos = len; break; }
-        if (!complete) break;  // pos == len: wait for more input
-        s.hdrLen = 0;
-        s.hdrChecked = 0;
-      }
-      beginFrame(s, h);
-      continue;
+    if (n + 1 >= cap) { runYielded = 1; break; }
+    let next: usize;
+    if (s.phase == PHASE_HEADER) next = readHeader(s, ptr, input, len, pos, table, n);
+    else if (s.opcode >= 8) {
+      // A control frame inside a fragmented message: report the pieces before it,
+      // so that later pieces are not compacted over its in-place payload.
+      if (runPieceEnd != 0) { flushPieces(s, table, n++); continue; }
+      next = controlFrame(s, ptr, input, len, pos, table, n);
     }
-
-    // PHASE_PAYLOAD
-    const here = len - pos;
-    const avail: usize = s.remaining < <u64>here ? <usize>s.remaining : here;
-    const p = input + pos;
-
-    if (s.opcode >= 8) {
-      // Control frame (§5.5): at most 125 bytes, delivered whole.
-      let payload: usize;
-      let size: usize;
-      // In place when the whole payload is here (a held, already complete control payload is no obstacle).
-      if ((s.ctrlLen == 0 || s.ctrlHeld != 0) && s.remaining == s.frameLen && <u64>avail == s.remaining) {
-        payload = p;
-        size = avail;
-        if (s.masked != 0) maskInto(p, p, size, s.key);
-        pos += size;
-      } else {
-        if (s.ctrlHeld != 0) { yielded = 1; break; }
-        assert(<u64>s.ctrlLen + <u64>avail <= 125);
-        s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
-        s.ctrlLen += <u32>avail;
-        s.remaining -= <u64>avail;
-        pos += avail;
-        if (s.remaining != 0) break;
-        payload = ptr + CTRL_AREA;
-        size = s.ctrlLen;
-        s.ctrlHeld = 1;
-      }
-      s.remaining = 0;
-      s.phase = PHASE_HEADER;
-      if (s.opcode == OP_PING) {
-        emit(table, n++, EV_PING, payload, size, 0);
-      } else if (s.opcode == OP_PONG) {
-        emit(table, n++, EV_PONG, payload, size, 0);
-      } else {
-        // §5.5.1, §7.1.5: no body means "no status code" (1005).
-        let code: u32 = 1005;
-        if (size >= 2) {
-          code = (<u32>load<u8>(payload) << 8) | <u32>load<u8>(payload, 1);
-          if (!isValidCloseCode(code)) { n = fail(s, table, n, ERR_INVALID_CLOSE_CODE, code); pos = len; break; }
-          if (validateUtf8(UTF8_ACCEPT, payload + 2, size - 2) != UTF8_ACCEPT) {
-            n = fail(s, table, n, ERR_INVALID_CLOSE_UTF8); pos = len; break;
-          }
-          emit(table, n++, EV_CLOSE, payload + 2, size - 2, code);
-        } else {
-          emit(table, n++, EV_CLOSE, payload, 0, code);
-        }
-        s.phase = PHASE_CLOSED;
-        pos = len;
-        break;
-      }
-      continue;
-    }
-
-    const text = s.msgOpcode == OP_TEXT;
-    const flags: u32 = text ? 0 : FLAG_BINARY;
-
-    if (s.streaming != 0 || s.msgRsv != 0) {
-      // Streaming delivery: every piece is unmasked in place and handed over as it is.
-      // A message with RSV bits is an extension's (e.g. compressed) data: it is
-      // streamed raw, and validated by TypeScript once the extension has transformed it.
-      const raw = s.msgRsv != 0;
-      if (avail != 0) {
-        if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
-        if (text && !raw) {
-          s.utf8 = validateUtf8(s.utf8, p, avail);
-          if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-        }
-        s.remaining -= <u64>avail;
-        pos += avail;
-      }
-      const last = s.remaining == 0 && s.fin != 0;
-      if (last && text && !raw && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      if (avail != 0 || last) emit(table, n++, EV_FRAGMENT | flags | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
-      if (s.remaining != 0) break;
-      s.phase = PHASE_HEADER;
-      if (last) { s.messages++; s.msgOpcode = 0; s.msgRsv = 0; }
-      continue;
-    }
-
-    if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && <u64>avail == s.remaining) {
-      // A single-frame message whole in the input: unmask and deliver it in place.
-      if (s.masked != 0) maskInto(p, p, avail, s.key);
-      if (text && validateUtf8(UTF8_ACCEPT, p, avail) != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      pos += avail;
-      s.remaining = 0;
-      s.phase = PHASE_HEADER;
-      s.messages++;
-      s.msgOpcode = 0;
-      emit(table, n++, EV_MESSAGE | flags, p, avail, 0);
-      continue;
-    }
-
-    // Reassembly: unmask and copy in one pass, validate text as it lands.
-    if (s.bufHeld != 0) { yielded = 1; break; }
-    if (avail != 0) {
-      const need = s.bufLen + avail;
-      if (!reserve(s, need)) { n = fail(s, table, n, ERR_OUT_OF_MEMORY); pos = len; break; }
-      assert(need <= s.bufCap);
-      const dst = s.buf + s.bufLen;
-      if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
-      else memory.copy(dst, p, avail);
-      if (text) {
-        s.utf8 = validateUtf8(s.utf8, dst, avail);
-        if (s.utf8 == UTF8_REJECT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      }
-      s.bufLen = need;
-      if (<u64>need > s.peakBuffered) s.peakBuffered = <u64>need;
-      s.remaining -= <u64>avail;
-      pos += avail;
-    }
-    if (s.remaining != 0) break;
-    s.phase = PHASE_HEADER;
-    if (s.fin != 0) {
-      if (text && s.utf8 != UTF8_ACCEPT) { n = fail(s, table, n, ERR_INVALID_UTF8); pos = len; break; }
-      s.messages++;
-      s.msgOpcode = 0;
-      s.bufHeld = 1;
-      emit(table, n++, EV_MESSAGE | flags, s.buf, s.bufLen, 0);
-    }
+    else if (s.streaming != 0 || s.msgRsv != 0) next = streamPiece(s, input, len, pos, table, n);
+    else if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && s.remaining <= <u64>(len - pos)) next = wholeInPlace(s, input, len, pos, table, n);
+    else next = reassemble(s, input, len, pos, table, n);
+    pos = next & ~(STOP | EMITTED);
+    if ((next & EMITTED) != 0) n++;
+    if ((next & STOP) != 0) break;
   }
+  // The open run of pieces goes out now: the input area is reused after this call.
+  if (runPieceEnd != 0 && s.phase < PHASE_CLOSED) flushPieces(s, table, n++);
   assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
-  // Bytes carried to the next input count towards the peak as well.
-  const carried = <u64>(s.bufHeld != 0 ? 0 : s.bufLen) + <u64>s.ctrlLen + <u64>s.hdrLen;
+  // Bytes carried to the next input count towards the peak (TypeScript adds the message it holds).
+  const carried = <u64>s.ctrlLen + <u64>s.hdrLen;
   if (carried > s.peakBuffered) s.peakBuffered = carried;
-  store<u32>(table, n);
-  store<u32>(table, <u32>pos, 4);
-  store<u32>(table, yielded, 8);
+  store<u32>(table + HEAD_COUNT, n);
+  store<u32>(table + HEAD_CONSUMED, <u32>pos);
+  store<u32>(table + HEAD_YIELDED, runYielded);
   return n;
 }
 
-function fail(s: DecoderState, table: usize, n: u32, err: u32, detail: u32 = 0): u32 {
+/** Reports a protocol error: the rest of the input (and stream) is ignored. */
+function fail(s: DecoderState, len: usize, table: usize, n: u32, err: u32, detail: u32): usize {
   s.phase = PHASE_FAILED;
-  s.lastError = err;
   emit(table, n, EV_ERROR, detail, 0, err);
-  return n + 1;
+  return len | STOP | EMITTED;
+}
+
+/** Payload bytes of the current frame available in the rest of the input. */
+// @ts-ignore: decorator
+@inline function available(s: DecoderState, len: usize, pos: usize): usize {
+  const here = len - pos;
+  return s.remaining < <u64>here ? <usize>s.remaining : here;
+}
+
+/** Header phase: validates and takes one frame header, whole in the input or carried across inputs. */
+// @ts-ignore: decorator
+@inline function readHeader(s: DecoderState, ptr: usize, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  if (pos == len) return pos | STOP;
+  let h: usize;
+  if (s.hdrLen == 0 && len - pos >= 2 && len - pos >= <usize>headerSize(<u32>load<u8>(input + pos, 1))) {
+    // Fast path: the whole header is in this input.
+    h = input + pos;
+    const b0 = <u32>load<u8>(h);
+    let err = checkFirstTwo(s, b0, <u32>load<u8>(h, 1));
+    if (err == 0) err = checkLength(s, b0, h);
+    if (err != 0) return fail(s, len, table, n, err, 0);
+    pos += headerSize(<u32>load<u8>(h, 1));
+  } else {
+    // Carry header bytes across inputs, validating each part as soon as it is complete.
+    h = ptr + HDR_AREA;
+    let complete = false;
+    let err: u32 = 0;
+    while (pos < len) {
+      const need: u32 = s.hdrLen < 2 ? 2 : headerSize(<u32>load<u8>(h, 1));
+      if (s.hdrLen >= need) { complete = true; break; }
+      assert(s.hdrLen < 14);
+      store<u8>(h + s.hdrLen, load<u8>(input + pos));
+      s.hdrLen++;
+      pos++;
+      if (s.hdrLen == 2 && s.hdrChecked == 0) {
+        err = checkFirstTwo(s, <u32>load<u8>(h), <u32>load<u8>(h, 1));
+        if (err != 0) break;
+        s.hdrChecked = 1;
+      }
+      const b1 = <u32>load<u8>(h, 1);
+      const lenEnd: u32 = (b1 & 0x7F) == 126 ? 4 : (b1 & 0x7F) == 127 ? 10 : 2;
+      if (s.hdrLen >= lenEnd && s.hdrChecked == 1) {
+        err = checkLength(s, <u32>load<u8>(h), h);
+        if (err != 0) break;
+        s.hdrChecked = 2;
+      }
+    }
+    if (err != 0) return fail(s, len, table, n, err, 0);
+    if (!complete && s.hdrLen >= 2 && s.hdrLen >= headerSize(<u32>load<u8>(h, 1))) complete = true;
+    if (!complete) return pos | STOP;  // pos == len: wait for more input
+    s.hdrLen = 0;
+    s.hdrChecked = 0;
+  }
+  beginFrame(s, h);
+  return pos;
+}
+
+/** Control frame phase (§5.5): at most 125 bytes, delivered whole; a close frame ends the stream. */
+function controlFrame(s: DecoderState, ptr: usize, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  let payload: usize;
+  let size: usize;
+  // In place when the whole payload is here (a held, already complete control payload is no obstacle).
+  if ((s.ctrlLen == 0 || s.ctrlHeld != 0) && s.remaining == s.frameLen && <u64>avail == s.remaining) {
+    payload = p;
+    size = avail;
+    if (s.masked != 0) maskInto(p, p, size, s.key);
+    pos += size;
+  } else {
+    if (s.ctrlHeld != 0) { runYielded = 1; return pos | STOP; }
+    assert(<u64>s.ctrlLen + <u64>avail <= 125);
+    s.key = maskInto(p, ptr + CTRL_AREA + s.ctrlLen, avail, s.key);
+    s.ctrlLen += <u32>avail;
+    s.remaining -= <u64>avail;
+    pos += avail;
+    if (s.remaining != 0) return pos | STOP;
+    payload = ptr + CTRL_AREA;
+    size = s.ctrlLen;
+    s.ctrlHeld = 1;
+  }
+  s.remaining = 0;
+  s.phase = PHASE_HEADER;
+  if (s.opcode == OP_PING) {
+    emit(table, n, EV_PING, payload, size, 0);
+    return pos | EMITTED;
+  }
+  if (s.opcode == OP_PONG) {
+    emit(table, n, EV_PONG, payload, size, 0);
+    return pos | EMITTED;
+  }
+  // §5.5.1, §7.1.5: no body means "no status code" (1005).
+  let code: u32 = 1005;
+  if (size >= 2) {
+    code = (<u32>load<u8>(payload) << 8) | <u32>load<u8>(payload, 1);
+    if (!isValidCloseCode(code)) return fail(s, len, table, n, ERR_INVALID_CLOSE_CODE, code);
+    if (validateUtf8(UTF8_ACCEPT, payload + 2, size - 2) != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_CLOSE_UTF8, 0);
+    emit(table, n, EV_CLOSE, payload + 2, size - 2, code);
+  } else {
+    emit(table, n, EV_CLOSE, payload, 0, code);
+  }
+  s.phase = PHASE_CLOSED;
+  return len | STOP | EMITTED;
+}
+
+/**
+ * Streaming phase (onFragment mode, or a message with RSV bits): every piece
+ * is unmasked in place and handed over as it is. A message with RSV bits is
+ * an extension's (e.g. compressed) data: it is streamed raw, and validated by
+ * TypeScript once the extension has transformed it.
+ */
+function streamPiece(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  const raw = s.msgRsv != 0;
+  if (avail != 0) {
+    if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
+    if (text && !raw) {
+      s.utf8 = validateUtf8(s.utf8, p, avail);
+      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+    }
+    s.remaining -= <u64>avail;
+    pos += avail;
+  }
+  const last = s.remaining == 0 && s.fin != 0;
+  if (last && text && !raw && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  let emitted: usize = 0;
+  if (avail != 0 || last) {
+    emit(table, n, EV_FRAGMENT | (text ? 0 : FLAG_BINARY) | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
+    emitted = EMITTED;
+  }
+  if (s.remaining != 0) return pos | STOP | emitted;
+  s.phase = PHASE_HEADER;
+  if (last) { s.messages++; s.msgOpcode = 0; s.msgRsv = 0; }
+  return pos | emitted;
+}
+
+/** In-place phase: a single-frame message whole in the input is unmasked and delivered where it lies. */
+function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const size = <usize>s.remaining;
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  if (s.masked != 0) maskInto(p, p, size, s.key);
+  if (text && validateUtf8(UTF8_ACCEPT, p, size) != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  s.remaining = 0;
+  s.phase = PHASE_HEADER;
+  s.messages++;
+  s.msgOpcode = 0;
+  emit(table, n, EV_MESSAGE | (text ? 0 : FLAG_BINARY), p, size, 0);
+  return (pos + size) | EMITTED;
+}
+
+/** The bytes of the current frame still to come, as EV_PIECE reports them. */
+// @ts-ignore: decorator
+@inline function stillToCome(s: DecoderState): u32 {
+  return s.fin != 0 && s.remaining < <u64>PIECE_UNKNOWN ? <u32>s.remaining : PIECE_UNKNOWN;
+}
+
+/** Reports the open run of pieces (not the message's last) and closes it. */
+function flushPieces(s: DecoderState, table: usize, n: u32): void {
+  // Only a data frame under way tells how much is still to come (a control frame's header may be the current one).
+  const toCome = s.phase == PHASE_PAYLOAD && s.opcode < 8 ? stillToCome(s) : PIECE_UNKNOWN;
+  emit(table, n, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, toCome);
+  runPieceEnd = 0;
+}
+
+/**
+ * Reassembly phase: a message that is fragmented or split across inputs. Its
+ * payload is unmasked (and text validated) in the input area, moved down to
+ * extend the open run of pieces (headers between frames are dropped), and
+ * reported as EV_PIECE when the message ends or the run stops; TypeScript
+ * appends the pieces to the message's own buffer.
+ */
+function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table: usize, n: u32): usize {
+  const avail = available(s, len, pos);
+  const p = input + pos;
+  const text = s.msgOpcode == OP_TEXT;
+  if (avail != 0) {
+    let dst = p;
+    if (runPieceEnd != 0) dst = runPieceEnd;
+    else runPieceStart = p;
+    // dst <= p: a forward pass that reads each block before writing it is safe in place.
+    if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
+    else if (dst != p) memory.copy(dst, p, avail);
+    if (text) {
+      s.utf8 = validateUtf8(s.utf8, dst, avail);
+      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+    }
+    runPieceEnd = dst + avail;
+    s.remaining -= <u64>avail;
+    pos += avail;
+  }
+  if (s.remaining != 0) return pos | STOP;
+  s.phase = PHASE_HEADER;
+  if (s.fin == 0) return pos;
+  if (text && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  s.messages++;
+  s.msgOpcode = 0;
+  const open = runPieceEnd != 0;
+  emit(table, n, EV_PIECE | (text ? 0 : FLAG_BINARY) | FLAG_FIN, open ? runPieceStart : p, open ? runPieceEnd - runPieceStart : 0, 0);
+  runPieceEnd = 0;
+  return pos | EMITTED;
 }

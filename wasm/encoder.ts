@@ -3,7 +3,8 @@
 
 import { maskInto } from "./mask";
 
-/** Writes a frame header at dst; returns its length (2..14). */
+/** Writes a frame header at dst; returns its length (2..14). The only header writer: the TypeScript
+ * encoder calls this export for the headers it puts before payload views (server role). */
 export function writeHeader(dst: usize, b0: u32, len: f64, masked: u32, key: u32): u32 {
   const maskBit: u32 = masked != 0 ? 0x80 : 0;
   let at: u32;

@@ -1,10 +1,11 @@
-// A small boundary-tag allocator for the decoder's linear memory.
+// A small boundary-tag allocator for the shared linear memory: decoder states,
+// parse areas and encoder scratch (messages are reassembled outside it, in
+// TypeScript-owned buffers, see decoder.ts).
 //
-// Why not AssemblyScript's TLSF: it doubles the memory on every growth and
-// never extends a block in place, so a 16 MiB message could leave 32+ MiB of
-// linear memory behind. Here the block at the top of the heap grows in place
-// (no copy), memory grows by at most 1/8 over what is needed, and a freed
-// top block goes back to the unclaimed "wilderness" for the next message.
+// Why not AssemblyScript's TLSF: it doubles the memory on every growth.
+// Here memory grows by at most 1/8 over what is needed, freed blocks are
+// reused first-fit, and a freed top block goes back to the unclaimed
+// "wilderness".
 //
 // Block layout (16-byte aligned, payload 16-byte aligned for v128):
 //   +0 size     u32  whole block, header included
@@ -141,46 +142,4 @@ export function heapFree(ptr: usize): void {
   }
   setSize(b, size);
   linkFree(b);
-}
-
-/**
- * Grows a block to hold at least `minBytes`, keeping its first `usedBytes`.
- * The top block grows in place to exactly what is needed (no copy); a block
- * that has to move gets `preferredBytes` so that moves stay rare.
- * Returns 0 when memory cannot grow (the old block is left intact).
- */
-export function heapGrow(ptr: usize, usedBytes: usize, minBytes: usize, preferredBytes: usize): usize {
-  if (ptr == 0) return heapAlloc(preferredBytes);
-  const b = ptr - HEADER;
-  assert(b >= heapBase && b < heapTop && isUsed(b) && usedBytes <= minBytes);
-  const size = sizeOf(b);
-  const need = align16(minBytes + HEADER);
-  if (need <= size) return ptr;
-  if (b + size == heapTop) {
-    // In place, in 64 KiB steps so that a buffer growing by small appends
-    // comes back here once per step, not once per append.
-    const grown = (need + 0xffff) & ~(<usize>0xffff);
-    if (!ensureMemory(b + grown)) return 0;
-    store<u32>(b, <u32>grown);
-    heapTop = b + grown;
-    return ptr;
-  }
-  const next = b + size;
-  if (!isUsed(next) && size + sizeOf(next) >= need) {
-    unlinkFree(next);
-    setSize(b, size + sizeOf(next));
-    splitTail(b, need);
-    return ptr;
-  }
-  let moved = heapAlloc(max(minBytes, preferredBytes));
-  if (moved == 0) moved = heapAlloc(minBytes);
-  if (moved == 0) return 0;
-  memory.copy(moved, ptr, usedBytes);
-  heapFree(ptr);
-  return moved;
-}
-
-/** Payload capacity of an allocated block. */
-export function heapCapacity(ptr: usize): usize {
-  return ptr == 0 ? 0 : sizeOf(ptr - HEADER) - HEADER;
 }

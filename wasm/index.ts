@@ -2,7 +2,7 @@
 export { heapInit, heapAlloc } from "./heap";
 export { maskInto } from "./mask";
 export { createDecoder, destroyDecoder, releaseHeld, releaseAll, decoderStat, parse } from "./decoder";
-export { encodeFrames } from "./encoder";
+export { encodeFrames, writeHeader } from "./encoder";
 
 /** Where the heap may start: after the static data. */
 export function heapStart(): usize { return __heap_base; }

@@ -98,10 +98,13 @@ function decodeTask(id, { impl, kind, stream, chunkSize, expected, deliver = 'vi
 
   // --- timed task
   let count = 0, bytes = 0, keep = null;
+  // An owned copy: what a user keeping the data does. Messages that are already
+  // owned (reassembled ones, see README "View lifetimes") need none.
+  const isView = typeof impl.Decoder.isDecoderMemory === 'function' ? (data) => impl.Decoder.isDecoderMemory(data) : () => true;
   const d = kind === 'ws'
     ? makeWs((data) => { count++; bytes += data.length; })
     : deliver === 'copy'
-      ? makeOurs(impl, (data) => { keep = data.slice(); count++; bytes += keep.length; })
+      ? makeOurs(impl, (data) => { keep = isView(data) ? data.slice() : data; count++; bytes += keep.length; })
       : makeOurs(impl, (data) => { count++; bytes += data.length; });
   return {
     task: {

@@ -3,13 +3,27 @@
 // readBuffer), parsed in one WebAssembly call per slice, and dispatched to the
 // handlers from the descriptor table that call filled.
 //
-// Lifetime rule: every Uint8Array given to a handler is a view of WebAssembly
-// memory, valid until the handler returns (and not across a push into any
-// decoder from inside the handler). `data.slice()` keeps a copy.
+// Lifetime rule: a message that arrived whole in one push (one frame), every
+// streamed piece (onFragment, extension data) and every control payload is a
+// view of WebAssembly memory, valid until the handler returns (and not across
+// a push into any decoder from inside the handler); `data.slice()` keeps a
+// copy. A message reassembled from several frames or pushes is an owned
+// Uint8Array (see Decoder.isDecoderMemory): keep it as it is.
+//
+// Reassembly happens here, not in WebAssembly: the shared linear memory never
+// shrinks and cannot pass 4 GiB, while an owned buffer per message goes back
+// to the garbage collector with its connection. A process-wide budget bounds
+// the bytes all incomplete messages hold (Decoder.setMemoryBudget).
 
 import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
 import { errorFromId, ProtocolError } from './errors.js';
-import { asBytes } from './bytes.js';
+import { asBytes, allocUnsafe } from './bytes.js';
+import {
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
+  ERR_MEMORY_BUDGET, ERR_OUT_OF_MEMORY, ERR_MESSAGE_TOO_BIG,
+  TABLE_HEAD, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
+  STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
+} from './generated/wasm-interface.js';
 import { resolveLimits, resolveRole, type LimitOptions, type Role } from './options.js';
 import type { InboundExtension } from './extension.js';
 
@@ -36,7 +50,7 @@ export interface DecoderStats {
   frames: number;
   messages: number;
   bytesIn: number;
-  /** Bytes held for an incomplete message, frame or header right now. */
+  /** Bytes held for an incomplete message (its received payload), frame or header right now. */
   bufferedBytes: number;
   peakBufferedBytes: number;
   /** Close code of the error reported, 0 if none. */
@@ -47,9 +61,10 @@ export type DecoderState = 'open' | 'closed' | 'failed' | 'destroyed';
 
 export { DEFAULT_MAX_MESSAGE_SIZE } from './options.js';
 
-// Descriptor kinds and flags (wasm/protocol.ts).
-const EV_MESSAGE = 1, EV_FRAGMENT = 2, EV_PING = 3, EV_PONG = 4, EV_CLOSE = 5, EV_ERROR = 6;
-const FLAG_BINARY = 0x100, FLAG_FIN = 0x200, FLAG_RSV1 = 0x400;
+// The descriptor table in u32 units (the layout is wasm/protocol.ts's).
+const W_HEAD = TABLE_HEAD >>> 2, W_ENTRY = ENTRY_SIZE >>> 2;
+const W_CONSUMED = HEAD_CONSUMED >>> 2, W_YIELDED = HEAD_YIELDED >>> 2;
+const W_KIND = ENTRY_KIND >>> 2, W_PTR = ENTRY_PTR >>> 2, W_LEN = ENTRY_LEN >>> 2, W_EXTRA = ENTRY_EXTRA >>> 2;
 
 /** Bytes copied into WebAssembly per parse call when pushing a large chunk. */
 const COPY_SLICE = 128 << 10;
@@ -61,8 +76,30 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 /** Nesting depth of parse runs: a handler may push into another decoder. */
 let depth = 0;
 
+/**
+ * Default process-wide budget for the bytes held by incomplete messages: 1 GiB.
+ * Chosen so that one process outlives any number of peers each holding an
+ * unfinished message just under the default maxMessageSize (64 MiB): past
+ * ~16 such peers, further ones fail with 1013 instead of the process running
+ * out of memory. A multiple of maxMessageSize keeps honest large messages
+ * flowing; lower it on small machines, raise it for many large uploads.
+ */
+export const DEFAULT_MEMORY_BUDGET = 2 ** 30;
+let memoryBudget = DEFAULT_MEMORY_BUDGET;
+/** Bytes reserved for incomplete messages by all decoders (capacity of their message buffers). */
+let heldBytes = 0;
+
+/** First capacity of a message buffer: growth doubles from here. */
+const MIN_MESSAGE_BUFFER = 64 << 10;
+
+/** What a dropped (not destroyed) decoder had: its WebAssembly state and the budget its message held. */
+interface Held { ptr: number; bytes: number }
+
 const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry<number>((state) => getWasm().exports.destroyDecoder(state))
+  ? new FinalizationRegistry<Held>((held) => {
+    getWasm().exports.destroyDecoder(held.ptr);
+    heldBytes -= held.bytes;
+  })
   : null;
 
 export class Decoder {
@@ -82,6 +119,13 @@ export class Decoder {
   #lastErrorCode = 0;
   /** A payload was delivered from the decoder's own buffers (not the input area): release them after the run. */
   #deliveredHeld = false;
+  /** The message being reassembled: its buffer (owned), bytes received, and the budget it holds. */
+  #message: Uint8Array | null = null;
+  #messageLength = 0;
+  #held: Held = { ptr: 0, bytes: 0 };
+  #peakMessage = 0;
+  /** Length of the last reassembled message: the first buffer of the next one is that big (peers repeat sizes). */
+  #sizeHint = 0;
 
   constructor(options: DecoderOptions = {}) {
     const role = resolveRole(options.role);
@@ -98,7 +142,8 @@ export class Decoder {
     this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments, this.#extension?.rsvBits ?? 0);
     refreshViews();
     if (this.#ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory for a decoder');
-    registry?.register(this, this.#ptr, this);
+    this.#held.ptr = this.#ptr;
+    registry?.register(this, this.#held, this);
   }
 
   /** 'open', 'closed' (close frame received), 'failed' (protocol error reported) or 'destroyed'. */
@@ -173,11 +218,11 @@ export class Decoder {
     const stat = this.#wasm.exports.decoderStat;
     const p = this.#ptr;
     return {
-      frames: stat(p, 0),
-      messages: stat(p, 1),
-      bytesIn: stat(p, 2),
-      bufferedBytes: stat(p, 3),
-      peakBufferedBytes: stat(p, 4),
+      frames: stat(p, STAT_FRAMES),
+      messages: stat(p, STAT_MESSAGES),
+      bytesIn: stat(p, STAT_BYTES_IN),
+      bufferedBytes: stat(p, STAT_BUFFERED) + this.#messageLength,
+      peakBufferedBytes: Math.max(stat(p, STAT_PEAK_BUFFERED), this.#peakMessage),
       lastErrorCode: this.#lastErrorCode,
     };
   }
@@ -202,17 +247,112 @@ export class Decoder {
     return isWasmMemory(view);
   }
 
+  /**
+   * Sets the process-wide budget for bytes held by incomplete (reassembled)
+   * messages, all decoders together; default DEFAULT_MEMORY_BUDGET (1 GiB).
+   * A message that would take the total past it fails its connection with
+   * 1013 (Try Again Later); messages already held are not affected.
+   */
+  static setMemoryBudget(bytes: number): void {
+    if (typeof bytes !== 'number' || !(bytes >= 0)) throw new RangeError('memory budget must be a number of bytes >= 0');
+    memoryBudget = bytes;
+  }
+
+  /** Bytes all decoders hold for incomplete messages right now (counted against the budget). */
+  static heldMessageBytes(): number {
+    return heldBytes;
+  }
+
   #free(): void {
+    this.#dropMessage();
     if (this.#ptr !== 0) {
       this.#wasm.exports.destroyDecoder(this.#ptr);
       this.#ptr = 0;
     }
   }
 
+  /** Gives the message buffer (and its share of the budget) back. */
+  #dropMessage(): void {
+    heldBytes -= this.#held.bytes;
+    this.#held.bytes = 0;
+    this.#message = null;
+    this.#messageLength = 0;
+  }
+
+  /**
+   * Appends a piece of the message being reassembled (a view of the input
+   * area) to its owned buffer; on the last piece, delivers the message.
+   * `toCome`: bytes still to come in the final frame, PIECE_UNKNOWN before it.
+   */
+  #piece(ptr: number, len: number, kind: number, toCome: number): void {
+    const have = this.#messageLength;
+    const need = have + len;
+    const fin = (kind & FLAG_FIN) !== 0;
+    let buf = this.#message;
+    if (buf === null || need > buf.length) {
+      buf = this.#grow(need, fin ? need : toCome === PIECE_UNKNOWN ? Infinity : need + toCome);
+      if (buf === null) return;
+    }
+    if (len !== 0) buf.set(new Uint8Array(views.buffer, ptr, len), have);
+    this.#messageLength = need;
+    if (need > this.#peakMessage) this.#peakMessage = need;
+    if (!fin) return;
+    // The message is the caller's now: it leaves the budget.
+    const data = need === buf.length ? buf : buf.subarray(0, need);
+    this.#sizeHint = need;
+    this.#dropMessage();
+    this.#onMessage(data, (kind & FLAG_BINARY) !== 0);
+  }
+
+  /** A buffer for at least `need` bytes (of a message of `total` bytes, Infinity when unknown), or null after failing the connection. */
+  #grow(need: number, total: number): Uint8Array | null {
+    const old = this.#message;
+    const oldBytes = this.#held.bytes;
+    // A message's first buffer is as big as the decoder's last message: one
+    // fresh allocation, filled once, when a peer repeats sizes (a fresh buffer
+    // costs a page fault per 4 KiB page it touches, regrowth touches twice).
+    // Then doubling keeps the copies of a message that grows piece by piece
+    // within one more pass over it. Never past what the message is known to need.
+    let size = Math.max(need, 2 * (old?.length ?? 0), MIN_MESSAGE_BUFFER);
+    if (old === null && this.#sizeHint > size) size = this.#sizeHint;
+    size = Math.min(size, total);
+    if (heldBytes - oldBytes + size > memoryBudget) size = need;
+    if (heldBytes - oldBytes + size > memoryBudget) {
+      this.#failFromTs(ERR_MEMORY_BUDGET);
+      return null;
+    }
+    let buf: Uint8Array;
+    try {
+      buf = allocUnsafe(size);
+    } catch {
+      // Past what one buffer can be (or what the host will give): this connection only.
+      this.#failFromTs(size > 2 ** 31 ? ERR_MESSAGE_TOO_BIG : ERR_OUT_OF_MEMORY);
+      return null;
+    }
+    if (old !== null && this.#messageLength !== 0) buf.set(old.length === this.#messageLength ? old : old.subarray(0, this.#messageLength));
+    heldBytes += size - oldBytes;
+    this.#held.bytes = size;
+    this.#message = buf;
+    return buf;
+  }
+
+  /** Fails the connection for a reason found on this side (memory), as the parser would. */
+  #failFromTs(id: number): void {
+    this.#state = 'failed';
+    this.#dropMessage();
+    const error = errorFromId(id, 0);
+    this.#lastErrorCode = error.closeCode;
+    this.#onError(error);
+  }
+
   #finishRun(): void {
     this.#running = false;
     if (this.#state === 'destroyed') this.#free();
-    else if (this.#state !== 'open') this.#wasm.exports.releaseAll(this.#ptr);  // closed or failed: nothing more to decode
+    else if (this.#state !== 'open') {
+      // closed or failed: nothing more to decode
+      this.#dropMessage();
+      this.#wasm.exports.releaseAll(this.#ptr);
+    }
     else if (this.#deliveredHeld) this.#wasm.exports.releaseHeld(this.#ptr);
     this.#deliveredHeld = false;
   }
@@ -246,22 +386,26 @@ export class Decoder {
       const count = parse(this.#ptr, input + off, len - off, table, TABLE_CAPACITY);
       refreshViews();
       const u32 = views.u32;
-      off += u32[head + 1]!;
-      more = u32[head + 2] !== 0;
-      if (count !== 0) this.#dispatch(head + 4, count, input, input + len);
+      off += u32[head + W_CONSUMED]!;
+      more = u32[head + W_YIELDED] !== 0;
+      if (count !== 0) this.#dispatch(head + W_HEAD, count, input, input + len);
     }
   }
 
   /** Calls the handlers for `count` descriptors; [inputStart, inputEnd) is the input area parsed. */
   #dispatch(entry: number, count: number, inputStart: number, inputEnd: number): void {
-    for (let i = 0; i < count; i++, entry += 4) {
+    for (let i = 0; i < count; i++, entry += W_ENTRY) {
       if (this.#state === 'destroyed') return;
       const u32 = views.u32;
-      const kind = u32[entry]!;
-      const ptr = u32[entry + 1]!;
-      const len = u32[entry + 2]!;
+      const kind = u32[entry + W_KIND]!;
+      const ptr = u32[entry + W_PTR]!;
+      const len = u32[entry + W_LEN]!;
       if (ptr < inputStart || ptr >= inputEnd) this.#deliveredHeld = true;
       switch (kind & 0xff) {
+        case EV_PIECE:
+          this.#piece(ptr, len, kind, u32[entry + W_EXTRA]!);
+          if (this.#state !== 'open') return;
+          break;
         case EV_MESSAGE:
           this.#onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);
           break;
@@ -281,12 +425,12 @@ export class Decoder {
         case EV_CLOSE: {
           this.#state = 'closed';
           const reason = len === 0 ? '' : utf8.decode(new Uint8Array(views.buffer, ptr, len));
-          this.#onClose(u32[entry + 3]!, reason);
+          this.#onClose(u32[entry + W_EXTRA]!, reason);
           return;
         }
         case EV_ERROR: {
           this.#state = 'failed';
-          const error = errorFromId(u32[entry + 3]!, ptr);
+          const error = errorFromId(u32[entry + W_EXTRA]!, ptr);
           this.#lastErrorCode = error.closeCode;
           this.#onError(error);
           return;

@@ -12,6 +12,7 @@ import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Was
 import { isSendableCloseCode } from './errors.js';
 import { allocUnsafe, asBytes } from './bytes.js';
 import { resolveRole, type Role } from './options.js';
+import { OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './generated/wasm-interface.js';
 
 export interface EncoderOptions {
   /** 'client' masks every frame; 'server' never masks. Default 'server'. */
@@ -36,7 +37,6 @@ export interface FragmentOptions {
   fin: boolean;
 }
 
-const OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 const KEY_POOL_BYTES = 4096;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
 const SMALL_MASKED = 128;
@@ -52,32 +52,17 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return asBytes(data);
 }
 
-/** Header length of a frame with `len` payload bytes (§5.2). */
-function headerLength(len: number, masked: boolean): number {
-  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + (masked ? 4 : 0);
+/** A copy of `len` (a few) bytes of WebAssembly memory at `at`: header bytes leave the shared memory at once. */
+function copyOut(at: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  const u8 = views.u8;
+  for (let i = 0; i < len; i++) out[i] = u8[at + i]!;
+  return out;
 }
 
-/** Writes a header into `out` at `at`; returns its length. The key is 4 wire bytes from `keys` at `k`. */
-function writeHeader(out: Uint8Array, at: number, b0: number, len: number, keys: Uint8Array | null, k: number): number {
-  const maskBit = keys !== null ? 0x80 : 0;
-  let i = at;
-  out[i++] = b0;
-  if (len < 126) {
-    out[i++] = maskBit | len;
-  } else if (len < 65536) {
-    out[i++] = maskBit | 126;
-    out[i++] = len >>> 8;
-    out[i++] = len & 0xff;
-  } else {
-    out[i++] = maskBit | 127;
-    const hi = Math.floor(len / 2 ** 32);
-    out[i++] = hi >>> 24; out[i++] = (hi >>> 16) & 0xff; out[i++] = (hi >>> 8) & 0xff; out[i++] = hi & 0xff;
-    out[i++] = len >>> 24; out[i++] = (len >>> 16) & 0xff; out[i++] = (len >>> 8) & 0xff; out[i++] = len & 0xff;
-  }
-  if (keys !== null) {
-    out[i++] = keys[k]!; out[i++] = keys[k + 1]!; out[i++] = keys[k + 2]!; out[i++] = keys[k + 3]!;
-  }
-  return i - at;
+/** The mask key at keys[k..k+4) as the little-endian u32 WebAssembly takes (wire byte order in memory). */
+function keyAt(keys: Uint8Array, k: number): number {
+  return (keys[k]! | (keys[k + 1]! << 8) | (keys[k + 2]! << 16) | (keys[k + 3]! << 24)) >>> 0;
 }
 
 export class Encoder {
@@ -178,20 +163,21 @@ export class Encoder {
 
   /** Server role: header chunks and views of the payload, no copy. */
   #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
+    const w = (this.#wasm ??= getWasm());
+    const dst = w.encodeDst;
+    const writeHeader = w.exports.writeHeader;
     if (count === 1) {
-      const header = new Uint8Array(headerLength(lastLen, false));
-      writeHeader(header, 0, (fin ? 0x80 : 0) | opcode, lastLen, null, 0);
+      const header = copyOut(dst, writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 0, 0));
       return lastLen === 0 ? [header] : [header, payload];
     }
     // First, middle and last frames differ only in their first byte and the
     // last one's length: the middle frames share one header chunk (chunks are
     // only ever read). Payload views are made with the constructor, cheaper
     // than subarray (which looks up a species constructor).
-    const full = headerLength(size, false);
-    const headers = new Uint8Array(2 * full + headerLength(lastLen, false));
-    writeHeader(headers, 0, opcode, size, null, 0);
-    writeHeader(headers, full, 0, size, null, 0);
-    const lastHeaderLength = writeHeader(headers, 2 * full, (fin ? 0x80 : 0) | 0, lastLen, null, 0);
+    const full = writeHeader(dst, opcode, size, 0, 0);
+    writeHeader(dst + full, 0, size, 0, 0);
+    const lastHeaderLength = writeHeader(dst + 2 * full, (fin ? 0x80 : 0) | 0, lastLen, 0, 0);
+    const headers = copyOut(dst, 2 * full + lastHeaderLength);
     const first = new Uint8Array(headers.buffer, 0, full);
     const middle = new Uint8Array(headers.buffer, full, full);
     const last = new Uint8Array(headers.buffer, 2 * full, lastHeaderLength);
@@ -215,15 +201,18 @@ export class Encoder {
    * allocations are recycled by the allocator.
    */
   #maskedFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
+    const w = (this.#wasm ??= getWasm());
     if (count === 1 && lastLen <= SMALL_MASKED) {
       const k = this.#takeKeys(1);
       const keys = this.#keys!;
-      const out = allocUnsafe(headerLength(lastLen, true) + lastLen);
-      let o = writeHeader(out, 0, (fin ? 0x80 : 0) | opcode, lastLen, keys, k);
-      for (let i = 0; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
+      const dst = w.encodeDst;
+      const hl = w.exports.writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 1, keyAt(keys, k));
+      const out = allocUnsafe(hl + lastLen);
+      const u8 = views.u8;
+      for (let i = 0; i < hl; i++) out[i] = u8[dst + i]!;
+      for (let i = 0, o = hl; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
       return [out];
     }
-    const w = (this.#wasm ??= getWasm());
     const chunks: Uint8Array[] = [];
     if (size <= ENCODE_SLICE >>> 1) {
       // Many frames per slice: WebAssembly writes headers and masked payloads.
@@ -251,15 +240,15 @@ export class Encoder {
       const n = last ? lastLen : size;
       const k = this.#takeKeys(1);
       const keys = this.#keys!;
-      let key = (keys[k]! | (keys[k + 1]! << 8) | (keys[k + 2]! << 16) | (keys[k + 3]! << 24)) >>> 0;
-      const hl = headerLength(n, true);
+      let key = keyAt(keys, k);
       for (let q = 0; q < n || q === 0; ) {
         const m = Math.min(ENCODE_SLICE, n - q);
-        const out = allocUnsafe((q === 0 ? hl : 0) + m);
-        const o = q === 0 ? writeHeader(out, 0, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, keys, k) : 0;
+        // The frame's header goes before its first slice, written by WebAssembly into the output area.
+        const o = q === 0 ? w.exports.writeHeader(w.encodeDst, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, 1, key) : 0;
         views.u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
-        key = w.exports.maskInto(w.encodeSrc, w.encodeSrc, m, key) >>> 0;
-        out.set(views.u8.subarray(w.encodeSrc, w.encodeSrc + m), o);
+        key = w.exports.maskInto(w.encodeSrc, w.encodeDst + o, m, key) >>> 0;
+        const out = allocUnsafe(o + m);
+        out.set(views.u8.subarray(w.encodeDst, w.encodeDst + o + m));
         chunks.push(out);
         q += m;
         if (m === 0) break;

@@ -1,5 +1,12 @@
 // Close codes (RFC 6455 §7.4.1) and the error a Decoder reports.
 
+import {
+  ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
+  ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK, ERR_LENGTH_MSB,
+  ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8, ERR_INVALID_CLOSE_UTF8, ERR_MESSAGE_TOO_BIG,
+  ERR_TOO_MANY_FRAGMENTS, ERR_OUT_OF_MEMORY, ERR_MEMORY_BUDGET, isValidCloseCode,
+} from './generated/wasm-interface.js';
+
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
@@ -41,7 +48,8 @@ export type ErrorCode =
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_TOO_MANY_FRAGMENTS'
-  | 'WS_ERR_OUT_OF_MEMORY';
+  | 'WS_ERR_OUT_OF_MEMORY'
+  | 'WS_ERR_MEMORY_BUDGET';
 
 /** A rule of RFC 6455 broken by the peer; close the connection with `closeCode`. */
 export class ProtocolError extends Error {
@@ -56,38 +64,42 @@ export class ProtocolError extends Error {
 }
 
 type Describe = (detail: number) => string;
-// Indexed by the error ids of wasm/protocol.ts.
-const ERRORS: ReadonlyArray<readonly [ErrorCode, number, Describe] | undefined> = [
-  undefined,
-  ['WS_ERR_UNEXPECTED_RSV_1', 1002, () => 'RSV1 must be clear: no extension was negotiated (RFC 6455 §5.2)'],
-  ['WS_ERR_UNEXPECTED_RSV_2_3', 1002, () => 'RSV2 and RSV3 must be clear: no extension was negotiated (RFC 6455 §5.2)'],
-  ['WS_ERR_INVALID_OPCODE', 1002, () => 'reserved opcode (RFC 6455 §5.2)'],
-  ['WS_ERR_UNEXPECTED_CONTINUATION', 1002, () => 'continuation frame without a message to continue (RFC 6455 §5.4)'],
-  ['WS_ERR_EXPECTED_CONTINUATION', 1002, () => 'new data frame inside a fragmented message; expected a continuation frame (RFC 6455 §5.4)'],
-  ['WS_ERR_EXPECTED_FIN', 1002, () => 'control frames must not be fragmented (RFC 6455 §5.5)'],
-  ['WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002, () => 'control frame payload longer than 125 bytes (RFC 6455 §5.5)'],
-  ['WS_ERR_EXPECTED_MASK', 1002, () => 'frames from a client must be masked (RFC 6455 §5.1)'],
-  ['WS_ERR_UNEXPECTED_MASK', 1002, () => 'frames from a server must not be masked (RFC 6455 §5.1)'],
-  ['WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002, () => '64-bit payload length with the most significant bit set (RFC 6455 §5.2)'],
-  ['WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002, () => 'close frame payload of 1 byte: a status code takes 2 (RFC 6455 §5.5.1)'],
-  ['WS_ERR_INVALID_CLOSE_CODE', 1002, (code) => `invalid close code ${code} (RFC 6455 §7.4)`],
-  ['WS_ERR_INVALID_UTF8', 1007, () => 'text message is not valid UTF-8 (RFC 6455 §8.1)'],
-  ['WS_ERR_INVALID_UTF8', 1007, () => 'close reason is not valid UTF-8 (RFC 6455 §5.5.1)'],
-  ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, () => 'message exceeds maxMessageSize'],
-  ['WS_ERR_TOO_MANY_FRAGMENTS', 1008, () => 'message exceeds maxFragments'],
-  ['WS_ERR_OUT_OF_MEMORY', 1011, () => 'cannot grow WebAssembly memory for the message'],
-];
+// Keyed by the error ids of wasm/protocol.ts (through the generated interface).
+const ERRORS: ReadonlyMap<number, readonly [ErrorCode, number, Describe]> = new Map([
+  [ERR_RSV1, ['WS_ERR_UNEXPECTED_RSV_1', 1002, () => 'RSV1 must be clear: no extension was negotiated (RFC 6455 §5.2)']],
+  [ERR_RSV23, ['WS_ERR_UNEXPECTED_RSV_2_3', 1002, () => 'RSV2 and RSV3 must be clear: no extension was negotiated (RFC 6455 §5.2)']],
+  [ERR_INVALID_OPCODE, ['WS_ERR_INVALID_OPCODE', 1002, () => 'reserved opcode (RFC 6455 §5.2)']],
+  [ERR_UNEXPECTED_CONTINUATION, ['WS_ERR_UNEXPECTED_CONTINUATION', 1002, () => 'continuation frame without a message to continue (RFC 6455 §5.4)']],
+  [ERR_EXPECTED_CONTINUATION, ['WS_ERR_EXPECTED_CONTINUATION', 1002, () => 'new data frame inside a fragmented message; expected a continuation frame (RFC 6455 §5.4)']],
+  [ERR_CONTROL_FRAGMENTED, ['WS_ERR_EXPECTED_FIN', 1002, () => 'control frames must not be fragmented (RFC 6455 §5.5)']],
+  [ERR_CONTROL_TOO_LONG, ['WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002, () => 'control frame payload longer than 125 bytes (RFC 6455 §5.5)']],
+  [ERR_EXPECTED_MASK, ['WS_ERR_EXPECTED_MASK', 1002, () => 'frames from a client must be masked (RFC 6455 §5.1)']],
+  [ERR_UNEXPECTED_MASK, ['WS_ERR_UNEXPECTED_MASK', 1002, () => 'frames from a server must not be masked (RFC 6455 §5.1)']],
+  [ERR_LENGTH_MSB, ['WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002, () => '64-bit payload length with the most significant bit set (RFC 6455 §5.2)']],
+  [ERR_CLOSE_LENGTH_ONE, ['WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002, () => 'close frame payload of 1 byte: a status code takes 2 (RFC 6455 §5.5.1)']],
+  [ERR_INVALID_CLOSE_CODE, ['WS_ERR_INVALID_CLOSE_CODE', 1002, (code) => `invalid close code ${code} (RFC 6455 §7.4)`]],
+  [ERR_INVALID_UTF8, ['WS_ERR_INVALID_UTF8', 1007, () => 'text message is not valid UTF-8 (RFC 6455 §8.1)']],
+  [ERR_INVALID_CLOSE_UTF8, ['WS_ERR_INVALID_UTF8', 1007, () => 'close reason is not valid UTF-8 (RFC 6455 §5.5.1)']],
+  [ERR_MESSAGE_TOO_BIG, ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, () => 'message exceeds maxMessageSize']],
+  [ERR_TOO_MANY_FRAGMENTS, ['WS_ERR_TOO_MANY_FRAGMENTS', 1008, () => 'message exceeds maxFragments']],
+  [ERR_OUT_OF_MEMORY, ['WS_ERR_OUT_OF_MEMORY', 1011, () => 'cannot allocate memory for the message']],
+  // 1013 Try Again Later (RFC 6455 §7.4.1, IANA registry): the server is out of room, not the peer at fault.
+  [ERR_MEMORY_BUDGET, ['WS_ERR_MEMORY_BUDGET', 1013, () => 'the process-wide memory budget for incomplete messages is spent']],
+] as const);
+
+/** True when `id` has an entry (test/wasm-interface.test.mjs checks every ERR_* id has one). */
+export function isKnownErrorId(id: number): boolean {
+  return ERRORS.has(id);
+}
 
 /** The ProtocolError for a WebAssembly error id. */
 export function errorFromId(id: number, detail: number): ProtocolError {
-  const entry = ERRORS[id];
+  const entry = ERRORS.get(id);
   if (entry === undefined) return new ProtocolError(`internal error ${id}`, 'WS_ERR_OUT_OF_MEMORY', 1011);
   return new ProtocolError(entry[2](detail), entry[0], entry[1]);
 }
 
-/** RFC 6455 §7.4: codes an endpoint may send in a close frame. */
+/** RFC 6455 §7.4: codes an endpoint may send in a close frame (the rule the parser applies, wasm/protocol.ts). */
 export function isSendableCloseCode(code: number): boolean {
-  if (!Number.isInteger(code)) return false;
-  if (code >= 3000 && code <= 4999) return true;
-  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+  return Number.isInteger(code) && isValidCloseCode(code);
 }

@@ -2,7 +2,7 @@
 // state machine, the sans-I/O opening handshake and WHATWG streams — with no
 // Node built-in imported: for browsers, workers, other runtimes, and the
 // fastest start. The Node edge (wsframe) re-exports all of it.
-export { Decoder } from './decoder.js';
+export { Decoder, DEFAULT_MEMORY_BUDGET } from './decoder.js';
 export type { DecoderOptions, DecoderStats, DecoderState } from './decoder.js';
 export { Encoder } from './encoder.js';
 export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.js';

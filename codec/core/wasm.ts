@@ -14,6 +14,7 @@
 
 import { wasmBase64 } from './generated/wasm-binary.js';
 import { hostBuffer, hostProcess } from './host.js';
+import { TABLE_HEAD, ENTRY_SIZE } from './generated/wasm-interface.js';
 
 export interface WasmExports {
   memory: WebAssembly.Memory;
@@ -28,6 +29,8 @@ export interface WasmExports {
   releaseAll(ptr: number): void;
   decoderStat(ptr: number, which: number): number;
   parse(state: number, input: number, len: number, table: number, cap: number): number;
+  /** Writes one frame header (RFC 6455 §5.2) at dst; returns its length. The only header writer. */
+  writeHeader(dst: number, b0: number, len: number, masked: number, key: number): number;
   encodeFrames(src: number, len: number, dst: number, fragmentSize: number, firstOpcode: number, lastFin: number, masked: number, keys: number): number;
 }
 
@@ -37,7 +40,7 @@ export const INPUT_SIZE = 1 << 20;
 export const NESTED_INPUT_SIZE = 64 << 10;
 /** Descriptors per parse call; the parser resumes when the table is full. */
 export const TABLE_CAPACITY = 1024;
-const TABLE_BYTES = 16 + TABLE_CAPACITY * 16;
+const TABLE_BYTES = TABLE_HEAD + TABLE_CAPACITY * ENTRY_SIZE;
 /** Encoder scratch: payload slice in, framed slice out. */
 export const ENCODE_SLICE = 64 << 10;
 export const ENCODE_MAX_FRAMES = 1024;
