@@ -63,6 +63,9 @@ export type WebSocketTransport =
   | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string }
   | { kind: 'client'; url: URL; options: ConnectOptions };
 
+/** Close code sent when one of the application's listeners throws (§7.4.1 "unexpected condition"). */
+const INTERNAL_ERROR = 1011;
+
 /**
  * One WebSocket connection over a Node socket.
  *
@@ -70,6 +73,14 @@ export type WebSocketTransport =
  * 'pong'(payload), 'close'(code: number, reason: string), 'error'(err), 'drain'().
  * 'error' is only emitted when someone listens for it (a peer's protocol error or
  * a reset must not crash a process that did not subscribe); 'close' always follows.
+ *
+ * Back-pressure: send()/ping()/pong() return false when `bufferedAmount` has
+ * reached the socket's high-water mark; exactly one 'drain' follows once it is
+ * below the mark again (or 'close', if the connection ends first).
+ *
+ * A listener of 'open', 'message', 'ping', 'pong' or 'drain' that throws fails
+ * the connection with 1011 (nothing more read is delivered), then the error is
+ * rethrown, as from any EventEmitter listener.
  */
 export class WebSocket extends EventEmitter {
   /** The negotiated sub-protocol, '' if none. */
@@ -84,6 +95,10 @@ export class WebSocket extends EventEmitter {
   /** Client only: reads the server's response head while CONNECTING; null once the handshake is over. */
   #handshake: ClientHandshake | null = null;
   #closeEmitted = false;
+  /** The last write left bufferedAmount at or above the socket's high-water mark. */
+  #aboveMark = false;
+  /** A send()/ping()/pong() returned false for back-pressure: one 'drain' is owed. */
+  #drainOwed = false;
   /** Idle timeout requested by the connection; applied once the socket exists. */
   #idleTimeout = 0;
 
@@ -96,12 +111,12 @@ export class WebSocket extends EventEmitter {
       ...options,
       role,
       open: role === 'server',
-      onWrite: (chunks) => this.#output?.write(chunks),
+      onWrite: (chunks) => this.#write(chunks),
       onShutdown: (how) => this.#shutdownTransport(how),
       onTimer: (kind, ms) => this.#setTimer(kind, ms),
-      onMessage: (data, binary) => this.emit('message', this.#copyPayloads ? Buffer.from(data) : data, binary),
-      onPing: (payload) => this.emit('ping', this.#copyPayloads ? Buffer.from(payload) : payload),
-      onPong: (payload) => this.emit('pong', this.#copyPayloads ? Buffer.from(payload) : payload),
+      onMessage: (data, binary) => this.#emitGuarded('message', this.#copyPayloads ? Buffer.from(data) : data, binary),
+      onPing: (payload) => this.#emitGuarded('ping', this.#copyPayloads ? Buffer.from(payload) : payload),
+      onPong: (payload) => this.#emitGuarded('pong', this.#copyPayloads ? Buffer.from(payload) : payload),
       onProtocolError: (error) => this.#emitError(error),
       onClosed: (code, reason) => this.#closed(code, reason),
     });
@@ -117,7 +132,7 @@ export class WebSocket extends EventEmitter {
     return this.#connection.state;
   }
 
-  /** Bytes handed to the socket but not yet flushed to the kernel. */
+  /** Bytes sent but not yet taken by the kernel: this tick's write batch plus the socket's buffer. */
   get bufferedAmount(): number {
     const socket = this.#socket;
     return socket === null ? 0 : socket.writableLength + (this.#output?.queuedBytes ?? 0);
@@ -129,21 +144,24 @@ export class WebSocket extends EventEmitter {
   }
 
   /**
-   * Sends a message. Returns false when the socket's buffer is above its
-   * high-water mark (wait for 'drain') or the connection is not open.
+   * Sends a message (it is queued whatever the return value). Returns false
+   * when `bufferedAmount` has reached the socket's high-water mark: wait for
+   * 'drain', which then follows exactly once. Also false, with no 'drain',
+   * when the connection is CLOSING or CLOSED (nothing is sent; 'close' follows).
    * Throws while CONNECTING.
    */
   send(data: Uint8Array | string, options: SendOptions = {}): boolean {
-    const sent = this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0);
-    return sent && !this.#needsDrain();
+    return this.#accepted(this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0));
   }
 
+  /** Sends a ping; returns as send() does. */
   ping(payload?: Uint8Array | string): boolean {
-    return this.#connection.ping(payload) && !this.#needsDrain();
+    return this.#accepted(this.#connection.ping(payload));
   }
 
+  /** Sends a pong; returns as send() does. */
   pong(payload?: Uint8Array | string): boolean {
-    return this.#connection.pong(payload) && !this.#needsDrain();
+    return this.#accepted(this.#connection.pong(payload));
   }
 
   /** Starts the closing handshake (§7.1.2); 'close' is emitted when the transport is gone. */
@@ -169,13 +187,13 @@ export class WebSocket extends EventEmitter {
 
   #useSocket(socket: Duplex): void {
     this.#socket = socket;
-    this.#output = new WriteBatch(socket);
+    this.#output = new WriteBatch(socket, () => this.#checkDrained());
     prepareSocket(socket);
     this.#applyIdleTimeout();
     socket.on('end', () => this.#connection.transportEnded());
     socket.on('close', () => this.#connection.transportClosed());
     socket.on('error', (error: Error) => this.#emitError(error));
-    socket.on('drain', () => this.emit('drain'));
+    socket.on('drain', () => this.#checkDrained());
     socket.on('timeout', () => this.#connection.timerFired('idle'));
   }
 
@@ -187,7 +205,7 @@ export class WebSocket extends EventEmitter {
     // The caller attaches its listeners after accept() returns: deliver 'open' and
     // anything that arrived with the request head on the next tick, before any read.
     process.nextTick(() => {
-      if (this.#connection.state === 'OPEN') this.emit('open');
+      if (this.#connection.state === 'OPEN') this.#emitGuarded('open');
       if (head !== undefined && head.length > 0) this.#connection.push(head);
     });
   }
@@ -233,7 +251,7 @@ export class WebSocket extends EventEmitter {
     this.#clearHandshakeTimer();
     this.protocol = progress.protocol;
     this.#connection.open();
-    this.emit('open');
+    this.#emitGuarded('open');
     if (progress.rest.length > 0) this.#connection.push(progress.rest);
   }
 
@@ -250,9 +268,53 @@ export class WebSocket extends EventEmitter {
     this.#handshakeTimer = null;
   }
 
-  #needsDrain(): boolean {
+  // ---- back-pressure ------------------------------------------------------------
+  //
+  // Node's Writable decides write()'s return value after the synchronous write
+  // attempt: a batch the kernel takes at once returns true and no socket 'drain'
+  // ever follows, so the socket's own 'drain' cannot keep our promise. We track
+  // the mark ourselves and emit our own 'drain' when bufferedAmount falls below
+  // it: on the socket's 'drain', or right after a flush the socket accepted.
+
+  /** Every frame the connection writes passes here; false tells it the peer is behind. */
+  #write(chunks: Uint8Array[]): boolean {
+    const output = this.#output;
+    if (output === null) return true;
+    output.write(chunks);
+    const socket = this.#socket!;
+    if (this.bufferedAmount >= socket.writableHighWaterMark) this.#aboveMark = true;
+    return !this.#aboveMark;
+  }
+
+  /** send()/ping()/pong()'s answer: false owes the caller one 'drain'. */
+  #accepted(sent: boolean): boolean {
+    if (!sent) return false;
+    if (!this.#aboveMark) return true;
+    this.#drainOwed = true;
+    return false;
+  }
+
+  /** After a flush or a socket 'drain': below the mark again means held replies go out and 'drain' is due. */
+  #checkDrained(): void {
     const socket = this.#socket;
-    return socket !== null && (socket.writableNeedDrain || socket.writableLength + (this.#output?.queuedBytes ?? 0) >= socket.writableHighWaterMark);
+    if (!this.#aboveMark || socket === null) return;
+    // writableNeedDrain: the socket itself owes a 'drain', which will call us again.
+    if (socket.writableNeedDrain || this.bufferedAmount >= socket.writableHighWaterMark) return;
+    this.#aboveMark = false;
+    this.#connection.outputDrained();  // may write a held pong (and go above the mark again)
+    if (this.#aboveMark || !this.#drainOwed) return;
+    this.#drainOwed = false;
+    this.#emitGuarded('drain');
+  }
+
+  /** Emits an application event; a listener that throws fails the connection (1011) before the error propagates. */
+  #emitGuarded(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.#connection.fail(INTERNAL_ERROR);
+      throw error;
+    }
   }
 
   #shutdownTransport(how: TransportShutdown): void {
