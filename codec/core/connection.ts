@@ -70,7 +70,8 @@ export interface ConnectionHandlers {
   onClosed?(code: number, reason: string, wasClean: boolean): void;
 }
 
-export interface ConnectionOptions extends ConnectionHandlers, LimitOptions, BehaviourOptions {
+/** Everything a Connection takes but its handlers. */
+export interface ConnectionSettings extends LimitOptions, BehaviourOptions {
   /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
   role: ConnectionRole;
   /** Mask key source for the client role (inject for deterministic output in tests). */
@@ -80,6 +81,8 @@ export interface ConnectionOptions extends ConnectionHandlers, LimitOptions, Beh
   /** Start in OPEN instead of CONNECTING (the handshake is already done). Default false. */
   open?: boolean;
 }
+
+export interface ConnectionOptions extends ConnectionHandlers, ConnectionSettings {}
 
 /**
  * The RFC 6455 connection state machine. Feed it transport bytes with `push`
@@ -116,9 +119,16 @@ export class Connection {
   /** fail() was called: nothing more read is delivered, even from the read in progress. */
   private inputStopped = false;
 
-  constructor(options: ConnectionOptions) {
+  /**
+   * Handlers come with the options, or as a separate object (then only that
+   * object is kept: an adapter can share one prototype of handler methods
+   * among all its connections instead of a closure per event and connection).
+   */
+  constructor(options: ConnectionOptions);
+  constructor(options: ConnectionSettings, handlers: ConnectionHandlers);
+  constructor(options: ConnectionSettings, handlers: ConnectionHandlers = options as ConnectionOptions) {
     this.role = options.role;
-    this.handlers = options;
+    this.handlers = handlers;
     ({ autoPong: this.autoPong, closeTimeout: this.closeTimeout, idleTimeout: this.idleTimeout } = resolveBehaviour(options));
     this.currentState = options.open === true ? 'OPEN' : 'CONNECTING';
     this.encoder = new Encoder(
@@ -129,7 +139,7 @@ export class Connection {
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
       ...(options.extension === undefined ? {} : { extension: options.extension }),
-      ...(options.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
+      ...(handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
       onMessage: (data, binary) => this.receivedMessage(data, binary),
       onPing: (payload) => this.receivedPing(payload),
       onPong: (payload) => this.receivedPong(payload),

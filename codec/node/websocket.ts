@@ -4,11 +4,11 @@
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Connection, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
+import { Connection, type ConnectionHandlers, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
 import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
 import { switchToOnread, type ReadTarget } from './onread.js';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch, type FlushListener } from './write-batch.js';
 
 /** The readyState of a {@link WebSocket}. */
 export type WebSocketReadyState = ConnectionState;
@@ -66,6 +66,36 @@ export type WebSocketTransport =
 /** Close code sent when one of the application's listeners throws (§7.4.1 "unexpected condition"). */
 const INTERNAL_ERROR = 1011;
 
+/** A socket in use by a WebSocket carries its events object here (read by the shared socket listeners). */
+const kEvents = Symbol('wsframe.events');
+type OwnedSocket = Duplex & { [kEvents]: WebSocketEvents };
+
+/** The part of a WebSocket that its Connection, socket and write batch call back into. */
+interface WebSocketEvents extends ConnectionHandlers, FlushListener {
+  socketEnded(): void;
+  socketClosed(): void;
+  socketError(error: Error): void;
+  socketDrained(): void;
+  socketTimedOut(): void;
+}
+
+// Socket listeners shared by every connection (`this` is the socket): no closures per connection.
+function socketOnEnd(this: OwnedSocket): void {
+  this[kEvents].socketEnded();
+}
+function socketOnClose(this: OwnedSocket): void {
+  this[kEvents].socketClosed();
+}
+function socketOnError(this: OwnedSocket, error: Error): void {
+  this[kEvents].socketError(error);
+}
+function socketOnDrain(this: OwnedSocket): void {
+  this[kEvents].socketDrained();
+}
+function socketOnTimeout(this: OwnedSocket): void {
+  this[kEvents].socketTimedOut();
+}
+
 /**
  * One WebSocket connection over a Node socket.
  *
@@ -102,24 +132,72 @@ export class WebSocket extends EventEmitter {
   /** Idle timeout requested by the connection; applied once the socket exists. */
   #idleTimeout = 0;
 
+  /**
+   * The Connection's handlers, the socket's listeners and the write batch's
+   * callback, as methods on one prototype: each WebSocket gets one small object
+   * instead of a closure per event (idle connections are mostly this).
+   */
+  static readonly #Events = class implements WebSocketEvents {
+    readonly #ws: WebSocket;
+    constructor(ws: WebSocket) {
+      this.#ws = ws;
+    }
+    onWrite(chunks: Uint8Array[]): boolean {
+      return this.#ws.#write(chunks);
+    }
+    onShutdown(how: TransportShutdown): void {
+      this.#ws.#shutdownTransport(how);
+    }
+    onTimer(kind: ConnectionTimer, ms: number): void {
+      this.#ws.#setTimer(kind, ms);
+    }
+    onMessage(data: Uint8Array, binary: boolean): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('message', ws.#copyPayloads ? Buffer.from(data) : data, binary);
+    }
+    onPing(payload: Uint8Array): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('ping', ws.#copyPayloads ? Buffer.from(payload) : payload);
+    }
+    onPong(payload: Uint8Array): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('pong', ws.#copyPayloads ? Buffer.from(payload) : payload);
+    }
+    onProtocolError(error: Error): void {
+      this.#ws.#emitError(error);
+    }
+    onClosed(code: number, reason: string): void {
+      this.#ws.#closed(code, reason);
+    }
+    flushed(): void {
+      this.#ws.#checkDrained();
+    }
+    socketEnded(): void {
+      this.#ws.#connection.transportEnded();
+    }
+    socketClosed(): void {
+      this.#ws.#connection.transportClosed();
+    }
+    socketError(error: Error): void {
+      this.#ws.#emitError(error);
+    }
+    socketDrained(): void {
+      this.#ws.#checkDrained();
+    }
+    socketTimedOut(): void {
+      this.#ws.#connection.timerFired('idle');
+    }
+  };
+
+  readonly #events: WebSocketEvents;
+
   /** Use {@link accept} or {@link connect}; the constructor is internal. */
   constructor(role: ConnectionRole, options: WebSocketOptions, transport: WebSocketTransport) {
     super();
     this.role = role;
     this.#copyPayloads = options.copy ?? false;
-    this.#connection = new Connection({
-      ...options,
-      role,
-      open: role === 'server',
-      onWrite: (chunks) => this.#write(chunks),
-      onShutdown: (how) => this.#shutdownTransport(how),
-      onTimer: (kind, ms) => this.#setTimer(kind, ms),
-      onMessage: (data, binary) => this.#emitGuarded('message', this.#copyPayloads ? Buffer.from(data) : data, binary),
-      onPing: (payload) => this.#emitGuarded('ping', this.#copyPayloads ? Buffer.from(payload) : payload),
-      onPong: (payload) => this.#emitGuarded('pong', this.#copyPayloads ? Buffer.from(payload) : payload),
-      onProtocolError: (error) => this.#emitError(error),
-      onClosed: (code, reason) => this.#closed(code, reason),
-    });
+    this.#events = new WebSocket.#Events(this);
+    this.#connection = new Connection({ ...options, role, open: role === 'server' }, this.#events);
     if (transport.kind === 'server') {
       this.protocol = transport.protocol;
       this.#attachServerSocket(transport.socket, transport.head, transport.readMode);
@@ -187,14 +265,15 @@ export class WebSocket extends EventEmitter {
 
   #useSocket(socket: Duplex): void {
     this.#socket = socket;
-    this.#output = new WriteBatch(socket, () => this.#checkDrained());
+    this.#output = new WriteBatch(socket, this.#events);
     prepareSocket(socket);
     this.#applyIdleTimeout();
-    socket.on('end', () => this.#connection.transportEnded());
-    socket.on('close', () => this.#connection.transportClosed());
-    socket.on('error', (error: Error) => this.#emitError(error));
-    socket.on('drain', () => this.#checkDrained());
-    socket.on('timeout', () => this.#connection.timerFired('idle'));
+    (socket as OwnedSocket)[kEvents] = this.#events;
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    socket.on('timeout', socketOnTimeout);
   }
 
   /** Attaches an upgraded server socket and the bytes that followed the request head. */

@@ -16,10 +16,19 @@ const FIRST_BATCH = 2048;
 /** Batch buffers grow 8x per refill up to this size. */
 const MAX_BATCH = 64 * 1024;
 
+/** Told after each end-of-tick flush that handed bytes to the socket (back-pressure bookkeeping). */
+export interface FlushListener {
+  flushed(): void;
+}
+
+/** The end-of-tick flush, shared by all batches (no closure per connection). */
+function flushTick(batch: WriteBatch): void {
+  batch.flushTick();
+}
+
 export class WriteBatch {
   readonly #socket: Duplex;
-  /** Called after each flush that handed bytes to the socket (back-pressure bookkeeping). */
-  readonly #afterFlush: () => void;
+  readonly #listener: FlushListener;
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
   #batch: Uint8Array | null = null;
@@ -28,9 +37,9 @@ export class WriteBatch {
   #batchSize = 0;
   #flushScheduled = false;
 
-  constructor(socket: Duplex, afterFlush: () => void) {
+  constructor(socket: Duplex, listener: FlushListener) {
     this.#socket = socket;
-    this.#afterFlush = afterFlush;
+    this.#listener = listener;
   }
 
   /** Bytes written this tick and not yet handed to the socket. */
@@ -55,13 +64,14 @@ export class WriteBatch {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(this.#flushTick);
+      process.nextTick(flushTick, this);
     }
   }
 
-  readonly #flushTick = (): void => {
-    if (this.#handOver()) this.#afterFlush();
-  };
+  /** The flush scheduled by write(): hands the tick's bytes over, then tells the listener. */
+  flushTick(): void {
+    if (this.#handOver()) this.#listener.flushed();
+  }
 
   /** Hands everything queued to the socket now (the transport is being ended). */
   flush(): void {

@@ -284,8 +284,8 @@ export async function memoryReturn(impl, { peers = 8, size = 60 * MiB, maxMs = 6
  * pipelines `messages` small messages and reads the echoes (after-traffic
  * figure). Figures are server RSS deltas after GC, per connection.
  */
-export async function manyConnections(impl, { connections = 10_000, messages = 10, size = 32, parallel = 250, maxMs = 120_000 } = {}) {
-  const server = await startServer(impl, 'echo');
+export async function manyConnections(impl, { connections = 10_000, messages = 10, size = 32, parallel = 250, maxMs = 120_000, readMode } = {}) {
+  const server = await startServer(impl, 'echo', readMode === undefined ? {} : { readMode });
   const sockets = [];
   try {
     const before = await server.ask('mem');
@@ -322,6 +322,10 @@ export async function manyConnections(impl, { connections = 10_000, messages = 1
       idleHeapPerConnection: (idle.heapUsed - before.heapUsed) / connections,
       trafficHeapPerConnection: (traffic.heapUsed - before.heapUsed) / connections,
       trafficArrayBuffersPerConnection: (traffic.arrayBuffers - before.arrayBuffers) / connections,
+      trafficExternalPerConnection: (traffic.external - before.external) / connections,
+      trafficWasmPerConnection: (traffic.wasm - before.wasm) / connections,
+      idleHeapTotalPerConnection: (idle.heapTotal - before.heapTotal) / connections,
+      trafficHeapTotalPerConnection: (traffic.heapTotal - before.heapTotal) / connections,
     };
   } finally {
     for (const socket of sockets) socket.destroy();

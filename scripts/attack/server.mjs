@@ -4,6 +4,8 @@
 // MODE 'echo': echoes every message; wsframe pauses reading when send()
 //   returns false and resumes on 'drain' (as `npm run echo` does); ws echoes
 //   as its own examples do.
+// MODE 'throw': echoes, but the 'message' listener throws on the text 'throw';
+//   a process 'uncaughtException' handler records what reached it.
 // MODE 'send': sends options.count messages of options.size bytes to each
 //   client, waiting whenever the library says so (wsframe: send() false, then
 //   'drain'; ws: bufferedAmount at the mark, then the socket's 'drain').
@@ -19,7 +21,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const [impl, mode, json] = process.argv.slice(2);
 const options = JSON.parse(json ?? '{}');
 const maxMessageSize = options.maxMessageSize ?? 64 * 2 ** 20;
-const stats = { connections: 0, open: 0, falses: 0, drains: 0, sent: 0, closes: {}, warnings: [], errors: 0 };
+const stats = { connections: 0, open: 0, falses: 0, drains: 0, sent: 0, closes: {}, warnings: [], errors: 0, uncaught: [] };
+if (mode === 'throw') process.on('uncaughtException', (error) => stats.uncaught.push(error.message));
 process.on('warning', (warning) => stats.warnings.push(`${warning.name}: ${warning.message}`));
 
 const server = http.createServer((request, response) => response.writeHead(404).end());
@@ -33,17 +36,18 @@ if (impl === 'wsframe') {
   const live = new Set();
   outputBytes = () => { let n = 0; for (const ws of live) n += ws.bufferedAmount; return n; };
   server.on('upgrade', (request, socket, head) => {
-    const ws = accept(request, socket, head, { maxMessageSize });
+    const ws = accept(request, socket, head, { maxMessageSize, ...(options.readMode ? { readMode: options.readMode } : {}) });
     if (ws === null) return;
     stats.connections++;
     stats.open++;
     live.add(ws);
     ws.on('error', () => { stats.errors++; });
     ws.on('close', (code) => { stats.open--; live.delete(ws); stats.closes[code] = (stats.closes[code] ?? 0) + 1; });
-    if (mode === 'echo') {
+    if (mode === 'echo' || mode === 'throw') {
       let paused = false;
       ws.on('drain', () => { stats.drains++; paused = false; ws.resume(); });
       ws.on('message', (data, binary) => {
+        if (mode === 'throw' && !binary && Buffer.from(data).toString() === 'throw') throw new Error('listener failed');
         if (!ws.send(data, { binary })) {
           stats.falses++;
           if (!paused) { paused = true; ws.pause(); }
@@ -103,7 +107,7 @@ process.on('message', (message) => {
     setImmediate(() => {
       globalThis.gc?.();
       const usage = process.memoryUsage();
-      process.send({ reply: 'mem', rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, wasm: memoryBytes(), output: outputBytes() });
+      process.send({ reply: 'mem', rss: usage.rss, heapTotal: usage.heapTotal, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, wasm: memoryBytes(), output: outputBytes() });
     });
   } else if (message.cmd === 'stats') {
     process.send({ reply: 'stats', ...stats, output: outputBytes() });
