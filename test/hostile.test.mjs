@@ -13,20 +13,28 @@ import { accept, Connection } from 'wsframe';
 import { upgrade, maskedFrame, repeat, FrameCounter, delay, KiB } from '../scripts/attack/peer.mjs';
 import { startServer, pipelining, pingFlood, manyConnections } from '../scripts/attack/scenarios.mjs';
 
-/** An http.Server on 127.0.0.1:0 whose 'upgrade' handler is `onUpgrade(req, socket, head)`. */
+/** An http.Server on 127.0.0.1:0 whose 'upgrade' handler is `onUpgrade(req, socket, head)`; close() drops every socket. */
 async function listen(onUpgrade) {
   const server = http.createServer((req, res) => res.writeHead(404).end());
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   server.on('upgrade', onUpgrade);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     port: server.address().port,
     async close() {
-      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
 }
+
+/** No test may hang, whatever the code under test does. */
+const BOUND = { timeout: 60_000 };
 
 async function until(done, ms, what) {
   const deadline = Date.now() + ms;
@@ -44,7 +52,7 @@ function upgradeRequest() {
 
 describe('back-pressure: send() false, then exactly one drain', () => {
   for (const readMode of ['onread', 'data']) {
-    test(`a client that reads late receives every message; every false is followed by one 'drain' (${readMode})`, async () => {
+    test(`a client that reads late receives every message; every false is followed by one 'drain' (${readMode})`, BOUND, async () => {
       const count = 4000, size = 3000;
       const warnings = [];
       const onWarning = (warning) => warnings.push(warning);
@@ -72,8 +80,10 @@ describe('back-pressure: send() false, then exactly one drain', () => {
         });
         ws.on('open', pump);
       });
+      let socket;
       try {
-        const { socket, rest } = await upgrade(server.port);
+        let rest;
+        ({ socket, rest } = await upgrade(server.port));
         const counter = new FrameCounter();
         counter.push(rest);
         await delay(300);  // the kernel's buffers fill while nobody reads
@@ -88,15 +98,15 @@ describe('back-pressure: send() false, then exactly one drain', () => {
         assert.equal(log.join(''), 'FD'.repeat(log.length / 2));
         assert.ok(bufferedAtFalse >= 16 * KiB, 'false only at the mark');
         assert.deepEqual(warnings.map((w) => w.name), []);
-        socket.destroy();
       } finally {
+        socket?.destroy();
         process.off('warning', onWarning);
         await server.close();
       }
     });
   }
 
-  test("a batch the kernel takes in one write still owes and gets its 'drain' (the former stall)", async () => {
+  test("a batch the kernel takes in one write still owes and gets its 'drain' (the former stall)", BOUND, async () => {
     // 1,000 echoes of 34 B written in one tick: bufferedAmount passes 16 KiB in the
     // batch, and the socket then takes the whole batch at once (no socket 'drain').
     let falses = 0, drains = 0, owed = false;
@@ -130,7 +140,7 @@ describe('back-pressure: send() false, then exactly one drain', () => {
     }
   });
 
-  test('bufferedAmount counts the batch of this tick and the socket buffer', async () => {
+  test('bufferedAmount counts the batch of this tick and the socket buffer', BOUND, async () => {
     let seen = null;
     const server = await listen((req, socket, head) => {
       const ws = accept(req, socket, head);
@@ -157,7 +167,7 @@ describe('back-pressure: send() false, then exactly one drain', () => {
 });
 
 describe('pipelining through `npm run echo`', () => {
-  test('20,000 pipelined 32 B frames in one write are all echoed', async () => {
+  test('20,000 pipelined 32 B frames in one write are all echoed', BOUND, async () => {
     const result = await pipelining('wsframe', { count: 20_000, maxMs: 20_000 });
     assert.equal(result.echoed, 20_000);
   });
@@ -214,7 +224,7 @@ describe('automatic replies are bounded', () => {
     assert.equal(writes.length, 0);
   });
 
-  test('a peer that floods pings and never reads does not grow the server (child process)', async () => {
+  test('a peer that floods pings and never reads does not grow the server (child process)', BOUND, async () => {
     const result = await pingFlood('wsframe', { seconds: 2, payload: 125 });
     assert.ok(result.serverAlive);
     assert.ok(result.pingsSent > 100_000, `the flood happened (${result.pingsSent} pings)`);
@@ -225,7 +235,7 @@ describe('automatic replies are bounded', () => {
 });
 
 describe('per-connection memory', () => {
-  test('2,000 connections, idle and after echoes: within 1.5x of ws (server heap), no 64 KiB buffer per connection (RSS)', async () => {
+  test('2,000 connections, idle and after echoes: within 1.5x of ws (server heap), no 64 KiB buffer per connection (RSS)', BOUND, async () => {
     const ours = await manyConnections('wsframe', { connections: 2000, messages: 10 });
     const theirs = await manyConnections('ws', { connections: 2000, messages: 10 });
     assert.equal(ours.echoesComplete, 2000);
@@ -246,7 +256,7 @@ describe('bad accept() options', () => {
     ['an unknown readMode', { readMode: 'mmap' }, TypeError],
   ];
   for (const [what, options, ErrorType] of cases) {
-    test(`${what}: the client gets 500 and a closed socket, accept() throws`, async () => {
+    test(`${what}: the client gets 500 and a closed socket, accept() throws`, BOUND, async () => {
       let thrown = null;
       const server = await listen((req, socket, head) => {
         try {
@@ -283,7 +293,7 @@ function within(promise, ms, what) {
 
 describe('a listener that throws', () => {
   for (const readMode of ['onread', 'data']) {
-    test(`fails its connection with 1011; nothing after it is delivered; the error is rethrown (${readMode})`, async () => {
+    test(`fails its connection with 1011; nothing after it is delivered; the error is rethrown (${readMode})`, BOUND, async () => {
       const server = await startServer('wsframe', 'throw', { readMode });
       try {
         const { socket, rest } = await upgrade(server.port);
