@@ -29,7 +29,7 @@ export async function startServer(impl, mode, options = {}) {
     port,
     pid: child.pid,
     alive: () => child.exitCode === null && child.signalCode === null,
-    exitInfo: () => ({ code: child.exitCode, signal: child.signalCode, stderr: stderr.trim().split('\n').slice(-3).join(' | ') }),
+    exitInfo: () => ({ code: child.exitCode, signal: child.signalCode, stderr: stderr.split('\n').find((line) => /Error|error:/.test(line))?.trim() ?? stderr.trim().split('\n').pop() }),
     ask(cmd, timeout = 20_000) {
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
       return new Promise((resolve) => {
@@ -231,13 +231,14 @@ export async function exhaustion(impl, { peers = 60, size = 63 * MiB, maxMs = 60
     const stats = await server.ask('stats');
     const codes = {};
     for (const peer of state) if (peer.closed) codes[peer.counter.closeCode || 'reset'] = (codes[peer.counter.closeCode || 'reset'] ?? 0) + 1;
+    const refused = state.filter((peer) => peer.closed).length;
     for (const peer of state) peer.socket?.resetAndDestroy();
     await delay(1000);
     const after = await server.ask('mem');
     return {
       peers,
       sentMiB: Math.round(state.reduce((sum, peer) => sum + peer.written, 0) / MiB),
-      peersRefused: state.filter((peer) => peer.closed).length,
+      peersRefused: refused,
       closeCodes: codes,
       serverAlive: server.alive(),
       serverExit: server.alive() ? null : server.exitInfo(),
@@ -259,13 +260,14 @@ export async function memoryReturn(impl, { peers = 8, size = 60 * MiB, maxMs = 6
     const state = await unfinishedMessages(server, peers, size, maxMs);
     const loaded = await server.ask('mem');
     const peak = stopSampling();
+    const refused = state.filter((peer) => peer.closed).length;
     for (const peer of state) peer.socket?.resetAndDestroy();
     await delay(1000);
     const after = await server.ask('mem');
     return {
       peers,
       sizeMiB: size / MiB,
-      peersRefused: state.filter((peer) => peer.closed).length,
+      peersRefused: refused,
       serverAlive: server.alive(),
       rssBefore: before.rss,
       rssPeak: peak,
