@@ -166,6 +166,35 @@ describe('back-pressure: send() false, then exactly one drain', () => {
   });
 });
 
+describe('pause() and resume()', () => {
+  for (const readMode of ['onread', 'data']) {
+    test(`pause() stops reading from the socket until resume() (${readMode})`, BOUND, async () => {
+      const received = [];
+      let server$ = null;
+      const server = await listen((req, socket, head) => {
+        server$ = accept(req, socket, head, { readMode, copy: true });
+        server$.on('message', (data) => received.push(Buffer.from(data).toString()));
+        server$.on('open', () => server$.pause());
+      });
+      let socket;
+      try {
+        ({ socket } = await upgrade(server.port));
+        await until(() => server$ !== null, 5000, 'accept');
+        await delay(50);
+        socket.write(maskedFrame(1, Buffer.from('while paused')));
+        await delay(300);
+        assert.deepEqual(received, [], 'nothing read while paused');
+        server$.resume();
+        await until(() => received.length === 1, 5000, 'the message after resume()');
+        assert.deepEqual(received, ['while paused']);
+      } finally {
+        socket?.destroy();
+        await server.close();
+      }
+    });
+  }
+});
+
 describe('pipelining through `npm run echo`', () => {
   test('20,000 pipelined 32 B frames in one write are all echoed', BOUND, async () => {
     const result = await pipelining('wsframe', { count: 20_000, maxMs: 20_000 });
@@ -227,7 +256,7 @@ describe('automatic replies are bounded', () => {
   test('a peer that floods pings and never reads does not grow the server (child process)', BOUND, async () => {
     const result = await pingFlood('wsframe', { seconds: 2, payload: 125 });
     assert.ok(result.serverAlive);
-    assert.ok(result.pingsSent > 100_000, `the flood happened (${result.pingsSent} pings)`);
+    assert.ok(result.pingsSent > 50_000, `the flood happened (${result.pingsSent} pings)`);
     // Held output: about one high-water mark (16 KiB) plus one pong; before: every pong, hundreds of MiB.
     assert.ok(result.serverOutputBuffered <= 64 * KiB, `server output ${result.serverOutputBuffered} B`);
     assert.ok(result.growthPeak < 32 * 2 ** 20, `server RSS grew ${(result.growthPeak / 2 ** 20).toFixed(1)} MiB`);

@@ -11,8 +11,12 @@ import type { Duplex } from 'node:stream';
 
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
-/** First batch buffer of a tick: under Node's pool limit (poolSize / 2), so it is a slice of a shared slab. */
-const FIRST_BATCH = 2048;
+/**
+ * First batch buffer of a tick: a slice of Node's shared Buffer pool. Small,
+ * because a server broadcasting one message to many connections allocates one
+ * per connection per tick; a tick that writes more grows the next one 8x.
+ */
+const FIRST_BATCH = 512;
 /** Batch buffers grow 8x per refill up to this size. */
 const MAX_BATCH = 64 * 1024;
 
