@@ -62,14 +62,18 @@ export async function startEchoCli() {
     child.stderr.on('data', (chunk) => { output += chunk; });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm run echo exited (${code}): ${output}`)); });
   });
+  // npm and node run in their own process group: make sure it goes if we do.
+  const killGroup = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} };
+  process.once('exit', killGroup);
   return {
     port,
     pid: child.pid,
     output: () => output,
     async stop() {
+      process.off('exit', killGroup);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      killGroup();
       await exited;
     },
   };
