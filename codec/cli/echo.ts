@@ -31,12 +31,19 @@ server.on('upgrade', (request, socket, head) => {
   const webSocket = accept(request, socket, head, { maxMessageSize: 64 * 2 ** 20, maxFragments: 0, readMode });
   if (webSocket === null) return;
   webSockets.add(webSocket);
+  let paused = false;
+  webSocket.on('drain', () => {
+    paused = false;
+    webSocket.resume();
+  });
   webSocket.on('message', (data: Uint8Array, binary: boolean) => {
     // The echo is written before the listener returns (the view is copied for the socket).
-    if (!webSocket.send(data, { binary })) {
-      // Back-pressure: stop reading from this peer until it has read our echoes.
+    // Back-pressure: once send() says wait, stop reading from this peer until
+    // 'drain' (which follows every false exactly once). Messages already read
+    // in the same socket read are still delivered and echoed.
+    if (!webSocket.send(data, { binary }) && !paused) {
+      paused = true;
       webSocket.pause();
-      webSocket.once('drain', () => webSocket.resume());
     }
   });
   webSocket.on('error', () => {

@@ -40,8 +40,13 @@ const MAX_CLOSE_REASON_BYTES = 123;
 const utf8 = new TextEncoder();
 
 export interface ConnectionHandlers {
-  /** Bytes to send, in order; write them all (cork/writev) before returning. */
-  onWrite(chunks: Uint8Array[]): void;
+  /**
+   * Bytes to send, in order; write them all (cork/writev) before returning.
+   * Return false when the transport is now above its high-water mark (the peer
+   * is not taking what is written): automatic replies are then held back (at
+   * most one pong, §5.5.3) until the adapter calls `outputDrained()`.
+   */
+  onWrite(chunks: Uint8Array[]): boolean | void;
   /** Take the transport down; called once per closing handshake, 'destroy' may follow 'end'. */
   onShutdown(how: TransportShutdown): void;
   /** Start (ms > 0) or cancel (ms = 0) one of the timers; call `timerFired(kind)` when it expires. */
@@ -65,7 +70,8 @@ export interface ConnectionHandlers {
   onClosed?(code: number, reason: string, wasClean: boolean): void;
 }
 
-export interface ConnectionOptions extends ConnectionHandlers, LimitOptions, BehaviourOptions {
+/** Everything a Connection takes but its handlers. */
+export interface ConnectionSettings extends LimitOptions, BehaviourOptions {
   /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
   role: ConnectionRole;
   /** Mask key source for the client role (inject for deterministic output in tests). */
@@ -75,6 +81,8 @@ export interface ConnectionOptions extends ConnectionHandlers, LimitOptions, Beh
   /** Start in OPEN instead of CONNECTING (the handshake is already done). Default false. */
   open?: boolean;
 }
+
+export interface ConnectionOptions extends ConnectionHandlers, ConnectionSettings {}
 
 /**
  * The RFC 6455 connection state machine. Feed it transport bytes with `push`
@@ -99,10 +107,28 @@ export class Connection {
   /** Set while the decoder is calling us, so that a re-entrant destroy is deferred. */
   private pushing = false;
   private decoderDestroyPending = false;
+  /** The last onWrite said the transport is above its mark; cleared by outputDrained(). */
+  private outputBlocked = false;
+  /**
+   * Payload of the most recent ping not answered while output was blocked
+   * (§5.5.3: only the latest needs a pong): heldPongLength bytes of
+   * heldPongBytes, -1 for none. The buffer is allocated once, at the first hold.
+   */
+  private heldPongBytes: Uint8Array | null = null;
+  private heldPongLength = -1;
+  /** fail() was called: nothing more read is delivered, even from the read in progress. */
+  private inputStopped = false;
 
-  constructor(options: ConnectionOptions) {
+  /**
+   * Handlers come with the options, or as a separate object (then only that
+   * object is kept: an adapter can share one prototype of handler methods
+   * among all its connections instead of a closure per event and connection).
+   */
+  constructor(options: ConnectionOptions);
+  constructor(options: ConnectionSettings, handlers: ConnectionHandlers);
+  constructor(options: ConnectionSettings, handlers: ConnectionHandlers = options as ConnectionOptions) {
     this.role = options.role;
-    this.handlers = options;
+    this.handlers = handlers;
     ({ autoPong: this.autoPong, closeTimeout: this.closeTimeout, idleTimeout: this.idleTimeout } = resolveBehaviour(options));
     this.currentState = options.open === true ? 'OPEN' : 'CONNECTING';
     this.encoder = new Encoder(
@@ -113,7 +139,7 @@ export class Connection {
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
       ...(options.extension === undefined ? {} : { extension: options.extension }),
-      ...(options.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
+      ...(handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
       onMessage: (data, binary) => this.receivedMessage(data, binary),
       onPing: (payload) => this.receivedPing(payload),
       onPong: (payload) => this.receivedPong(payload),
@@ -258,6 +284,40 @@ export class Connection {
     this.setTimer('close', this.closeTimeout);
   }
 
+  /**
+   * The transport went back below its high-water mark (the peer reads again):
+   * writes the pong held back for the most recent ping, if any.
+   */
+  outputDrained(): void {
+    this.outputBlocked = false;
+    const length = this.heldPongLength;
+    if (length < 0) return;
+    this.heldPongLength = -1;
+    // A copy: a server-role frame refers to its payload, and the held buffer is reused.
+    if (this.currentState !== 'CLOSED' && !this.closeFrameSent) this.write(this.encoder.pong(this.heldPongBytes!.slice(0, length)));
+  }
+
+  /**
+   * Fails the connection on the application's behalf (§7.1.7), e.g. 1011 when
+   * one of its handlers threw: sends a close frame with `code` (unless one was
+   * sent), stops decoding (what followed in the same read is not delivered)
+   * and ends the transport. onClosed reports `code`.
+   */
+  fail(code: number, reason = ''): void {
+    if (this.currentState === 'CLOSED') return;
+    if (!isSendableCloseCode(code)) throw new RangeError(`Invalid close code: ${code}`);
+    if (this.currentState !== 'CONNECTING' && !this.closeFrameSent) this.sendCloseFrame(code, reason);
+    if (!this.closeFrameReceived) {
+      this.closeCode = code;
+      this.closeReason = reason;
+    }
+    this.leaveOpenState();
+    this.inputStopped = true;
+    this.destroyDecoder();
+    this.setTimer('close', this.closeTimeout);
+    this.requestShutdown(this.closeFrameSent ? 'end' : 'destroy');
+  }
+
   /** Drops the transport without a closing handshake (the application sees 1006). */
   terminate(): void {
     if (this.currentState === 'CLOSED') return;
@@ -279,22 +339,26 @@ export class Connection {
   }
 
   private receivedPing(payload: Uint8Array): void {
-    if (this.currentState === 'CLOSED') return;
+    if (this.currentState === 'CLOSED' || this.inputStopped) return;
     // §5.5.2: answer with a pong carrying the same payload, unless we already sent
     // a close frame (§5.5.1: nothing may follow it).
     if (this.autoPong && !this.closeFrameSent) {
-      this.write(this.encoder.pong(payload));
+      // A peer that pings without reading must not grow our output: while the
+      // transport is above its mark, keep only the latest ping's payload
+      // (§5.5.3 allows answering only the most recent) and answer it on drain.
+      if (this.outputBlocked) this.holdPong(payload);
+      else this.write(this.encoder.pong(payload));
     }
     this.handlers.onPing?.(payload);
   }
 
   private receivedPong(payload: Uint8Array): void {
-    if (this.currentState === 'CLOSED') return;
+    if (this.currentState === 'CLOSED' || this.inputStopped) return;
     this.handlers.onPong?.(payload);
   }
 
   private receivedClose(code: number, reason: string): void {
-    if (this.currentState === 'CLOSED') return;
+    if (this.currentState === 'CLOSED' || this.inputStopped) return;
     this.closeFrameReceived = true;
     if (!this.closeFrameSent) {
       // §5.5.1: answer with a close frame, echoing the status code received
@@ -312,7 +376,7 @@ export class Connection {
   }
 
   private receivedProtocolError(error: ProtocolError): void {
-    if (this.currentState === 'CLOSED') return;
+    if (this.currentState === 'CLOSED' || this.inputStopped) return;
     // §7.1.7 "Fail the WebSocket Connection": send a close frame with the
     // decoder's code (unless one was already sent), then close the transport.
     if (!this.closeFrameSent) this.sendCloseFrame(error.closeCode, '');
@@ -327,7 +391,7 @@ export class Connection {
   // ---- internals ----------------------------------------------------------------
 
   private acceptsInput(): boolean {
-    return this.currentState !== 'CLOSED' && !this.decoderDestroyPending && this.decoder.state === 'open';
+    return this.currentState !== 'CLOSED' && !this.inputStopped && !this.decoderDestroyPending && this.decoder.state === 'open';
   }
 
   private finishPush(): void {
@@ -355,8 +419,15 @@ export class Connection {
     }
   }
 
+  private holdPong(payload: Uint8Array): void {
+    this.heldPongBytes ??= new Uint8Array(MAX_CONTROL_PAYLOAD);
+    this.heldPongBytes.set(payload);
+    this.heldPongLength = payload.length;
+  }
+
   private sendCloseFrame(code: number | undefined, reason: string): void {
     this.closeFrameSent = true;
+    this.heldPongLength = -1;  // §5.5.1: nothing follows a close frame
     this.write(code === undefined ? this.encoder.close() : this.encoder.close(code, reason));
   }
 
@@ -371,7 +442,8 @@ export class Connection {
 
   /** Everything written passes here: decoder views among the frames are copied (see detachFromWasm). */
   private write(chunks: Uint8Array[]): void {
-    if (chunks.length > 0) this.handlers.onWrite(this.role === 'server' ? detachFromWasm(chunks) : chunks);
+    if (chunks.length === 0) return;
+    if (this.handlers.onWrite(this.role === 'server' ? detachFromWasm(chunks) : chunks) === false) this.outputBlocked = true;
   }
 
   private requestShutdown(how: TransportShutdown): void {

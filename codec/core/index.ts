@@ -9,7 +9,7 @@ export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.
 export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { Connection } from './connection.js';
-export type { ConnectionOptions, ConnectionHandlers, ConnectionState, ConnectionRole, ConnectionTimer, TransportShutdown } from './connection.js';
+export type { ConnectionOptions, ConnectionSettings, ConnectionHandlers, ConnectionState, ConnectionRole, ConnectionTimer, TransportShutdown } from './connection.js';
 export {
   DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_FRAGMENTS, DEFAULT_AUTO_PONG, DEFAULT_CLOSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
 } from './options.js';

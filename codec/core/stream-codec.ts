@@ -5,6 +5,7 @@
 import { detachFromWasm } from './bytes.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
+import { isWasmMemory } from './wasm.js';
 import type { LimitOptions, Role } from './options.js';
 
 /** A decoded WebSocket event, as produced by the decoder streams. */
@@ -41,6 +42,11 @@ export interface EncoderStreamOptions {
   randomFill?: (buffer: Uint8Array) => void;
 }
 
+/** A payload that outlives its handler: decoder views are copied, owned (reassembled) messages are not. */
+function owned(data: Uint8Array): Uint8Array {
+  return isWasmMemory(data) ? data.slice() : data;
+}
+
 /** A decoder that queues copies of its events; `take()` hands them over. */
 export class EventCollector {
   readonly decoder: Decoder;
@@ -50,9 +56,9 @@ export class EventCollector {
   constructor(options: DecoderStreamOptions) {
     this.decoder = new Decoder({
       ...options,
-      onMessage: (data, binary) => this.events.push({ type: 'message', data: data.slice(), binary }),
-      onPing: (data) => this.events.push({ type: 'ping', data: data.slice() }),
-      onPong: (data) => this.events.push({ type: 'pong', data: data.slice() }),
+      onMessage: (data, binary) => this.events.push({ type: 'message', data: owned(data), binary }),
+      onPing: (data) => this.events.push({ type: 'ping', data: owned(data) }),
+      onPong: (data) => this.events.push({ type: 'pong', data: owned(data) }),
       onClose: (code, reason) => this.events.push({ type: 'close', code, reason }),
       onError: (error) => {
         this.error = error;

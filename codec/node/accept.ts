@@ -3,7 +3,7 @@
 // a WebSocket.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { buildAcceptResponse, buildRejection, buildRejectResponse, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
+import { buildAcceptResponse, buildRejectResponse, buildRejection, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
 import { WebSocket, type AcceptOptions } from './websocket.js';
 
 /** Answers a bad upgrade request with 400/426 and the reason, then drops the socket (§4.2.1). */
@@ -24,6 +24,11 @@ export function rejectUpgrade(socket: Duplex, response: string): void {
  * 'upgrade' event (RFC 6455 §4.2). On a bad request, writes 400 or 426 with the
  * reason, destroys the socket and returns null.
  *
+ * Invalid `options` (a header value with CR/LF, a negative limit, an unknown
+ * readMode...) are the server's fault, not the client's: the client is answered
+ * 500 Internal Server Error, the socket is dropped, and accept() throws the
+ * TypeError/RangeError. Nothing is written before everything is validated.
+ *
  *     server.on('upgrade', (req, socket, head) => {
  *       const ws = accept(req, socket, head);
  *       ws?.on('message', (data, binary) => ws.send(data, { binary }));
@@ -41,21 +46,26 @@ export function accept(
     return null;
   }
   if (socket.destroyed || !socket.writable) return null;
-  const protocol = selectSubprotocol(validation.protocols, options.protocols ?? []);
-  socket.write(
-    buildAcceptResponse({
+  let response: string;
+  let webSocket: WebSocket;
+  try {
+    const readMode = options.readMode ?? 'onread';
+    if (readMode !== 'onread' && readMode !== 'data') throw new TypeError(`readMode must be 'onread' or 'data', got ${String(readMode)}`);
+    const protocol = selectSubprotocol(validation.protocols, options.protocols ?? []);
+    response = buildAcceptResponse({
       key: validation.key,
       ...(protocol === undefined ? {} : { protocol }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
-    }),
-  );
-  return new WebSocket('server', options, {
-    kind: 'server',
-    socket,
-    head,
-    readMode: options.readMode ?? 'onread',
-    protocol: protocol ?? '',
-  });
+    });
+    // Built before the 101 is written, so that any option it rejects is answered with 500.
+    // Its first frames go out on the next tick, after the 101 written below.
+    webSocket = new WebSocket('server', options, { kind: 'server', socket, head, readMode, protocol: protocol ?? '' });
+  } catch (error) {
+    rejectUpgrade(socket, buildRejectResponse(500, 'Internal Server Error'));
+    throw error;
+  }
+  socket.write(response);
+  return webSocket;
 }
 
 /** What a {@link VerifyUpgrade} callback decides: accept, or refuse with an HTTP status. */

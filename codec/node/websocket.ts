@@ -4,11 +4,12 @@
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Connection, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
+import { Connection, type ConnectionHandlers, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
 import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
 import { switchToOnread, type ReadTarget } from './onread.js';
-import { WriteBatch } from './write-batch.js';
+import { isWasmMemory } from '../core/wasm.js';
+import { WriteBatch, type FlushListener } from './write-batch.js';
 
 /** The readyState of a {@link WebSocket}: CONNECTING 0, OPEN 1, CLOSING 2, CLOSED 3 (as in the WHATWG WebSocket). */
 export type WebSocketReadyState = 0 | 1 | 2 | 3;
@@ -68,6 +69,39 @@ export type WebSocketTransport =
   | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string }
   | { kind: 'client'; url: URL; options: ConnectOptions };
 
+/** Close code sent when one of the application's listeners throws (§7.4.1 "unexpected condition"). */
+const INTERNAL_ERROR = 1011;
+
+/** A socket in use by a WebSocket carries its events object here (read by the shared socket listeners). */
+const kEvents = Symbol('wsframe.events');
+type OwnedSocket = Duplex & { [kEvents]: WebSocketEvents };
+
+/** The part of a WebSocket that its Connection, socket and write batch call back into. */
+interface WebSocketEvents extends ConnectionHandlers, FlushListener {
+  socketEnded(): void;
+  socketClosed(): void;
+  socketError(error: Error): void;
+  socketDrained(): void;
+  socketTimedOut(): void;
+}
+
+// Socket listeners shared by every connection (`this` is the socket): no closures per connection.
+function socketOnEnd(this: OwnedSocket): void {
+  this[kEvents].socketEnded();
+}
+function socketOnClose(this: OwnedSocket): void {
+  this[kEvents].socketClosed();
+}
+function socketOnError(this: OwnedSocket, error: Error): void {
+  this[kEvents].socketError(error);
+}
+function socketOnDrain(this: OwnedSocket): void {
+  this[kEvents].socketDrained();
+}
+function socketOnTimeout(this: OwnedSocket): void {
+  this[kEvents].socketTimedOut();
+}
+
 /**
  * One WebSocket connection over a Node socket.
  *
@@ -76,6 +110,14 @@ export type WebSocketTransport =
  * 'error'(err), 'drain'().
  * 'error' is only emitted when someone listens for it (a peer's protocol error or
  * a reset must not crash a process that did not subscribe); 'close' always follows.
+ *
+ * Back-pressure: send()/ping()/pong() return false when `bufferedAmount` has
+ * reached the socket's high-water mark; exactly one 'drain' follows once it is
+ * below the mark again (or 'close', if the connection ends first).
+ *
+ * A listener of 'open', 'message', 'ping', 'pong' or 'drain' that throws fails
+ * the connection with 1011 (nothing more read is delivered), then the error is
+ * rethrown, as from any EventEmitter listener.
  */
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = 0;
@@ -98,30 +140,82 @@ export class WebSocket extends EventEmitter {
   /** Client only: reads the server's response head while CONNECTING; null once the handshake is over. */
   #handshake: ClientHandshake | null = null;
   #closeEmitted = false;
+  /** The last write left bufferedAmount at or above the socket's high-water mark. */
+  #aboveMark = false;
+  /** A send()/ping()/pong() returned false for back-pressure: one 'drain' is owed. */
+  #drainOwed = false;
   /** Idle timeout requested by the connection; applied once the socket exists. */
   #idleTimeout = 0;
   /** bytesIn when the heartbeat ping went out; -1: no ping outstanding. */
   #heartbeatBytesIn = -1;
+
+  /**
+   * The Connection's handlers, the socket's listeners and the write batch's
+   * callback, as methods on one prototype: each WebSocket gets one small object
+   * instead of a closure per event (idle connections are mostly this).
+   */
+  static readonly #Events = class implements WebSocketEvents {
+    readonly #ws: WebSocket;
+    constructor(ws: WebSocket) {
+      this.#ws = ws;
+    }
+    onWrite(chunks: Uint8Array[]): boolean {
+      return this.#ws.#write(chunks);
+    }
+    onShutdown(how: TransportShutdown): void {
+      this.#ws.#shutdownTransport(how);
+    }
+    onTimer(kind: ConnectionTimer, ms: number): void {
+      this.#ws.#setTimer(kind, ms);
+    }
+    onMessage(data: Uint8Array, binary: boolean): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('message', ws.#copyPayloads ? ownedBuffer(data) : data, binary);
+    }
+    onPing(payload: Uint8Array): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('ping', ws.#copyPayloads ? ownedBuffer(payload) : payload);
+    }
+    onPong(payload: Uint8Array): void {
+      const ws = this.#ws;
+      ws.#emitGuarded('pong', ws.#copyPayloads ? ownedBuffer(payload) : payload);
+    }
+    onProtocolError(error: Error): void {
+      this.#ws.#emitError(error);
+    }
+    onClosed(code: number, reason: string, wasClean: boolean): void {
+      this.#ws.#closed(code, reason, wasClean);
+    }
+    flushed(): void {
+      this.#ws.#checkDrained();
+    }
+    socketEnded(): void {
+      this.#ws.#connection.transportEnded();
+    }
+    socketClosed(): void {
+      this.#ws.#connection.transportClosed();
+    }
+    socketError(error: Error): void {
+      this.#ws.#emitError(error);
+    }
+    socketDrained(): void {
+      this.#ws.#checkDrained();
+    }
+    socketTimedOut(): void {
+      this.#ws.#idle();
+    }
+  };
+
+  readonly #events: WebSocketEvents;
 
   /** Use {@link accept} or {@link connect}; the constructor is internal. */
   constructor(role: ConnectionRole, options: WebSocketOptions, transport: WebSocketTransport) {
     super();
     this.role = role;
     this.#copyPayloads = options.zeroCopy !== undefined ? !options.zeroCopy : (options.copy ?? true);
-    this.#connection = new Connection({
-      ...options,
-      role,
-      // An upgraded socket (accept(), or a client whose handshake ran elsewhere) starts OPEN.
-      open: transport.kind === 'server',
-      onWrite: (chunks) => this.#output?.write(chunks),
-      onShutdown: (how) => this.#shutdownTransport(how),
-      onTimer: (kind, ms) => this.#setTimer(kind, ms),
-      onMessage: (data, binary) => this.emit('message', this.#copyPayloads ? Buffer.from(data) : data, binary),
-      onPing: (payload) => this.emit('ping', this.#copyPayloads ? Buffer.from(payload) : payload),
-      onPong: (payload) => this.emit('pong', this.#copyPayloads ? Buffer.from(payload) : payload),
-      onProtocolError: (error) => this.#emitError(error),
-      onClosed: (code, reason, wasClean) => this.#closed(code, reason, wasClean),
-    });
+    this.#events = new WebSocket.#Events(this);
+    // An upgraded socket (accept(), or a client whose handshake ran elsewhere) starts OPEN.
+    this.#connection = new Connection({ ...options, role, open: transport.kind === 'server' }, this.#events);
     if (transport.kind === 'server') {
       this.protocol = transport.protocol;
       this.#attachServerSocket(transport.socket, transport.head, transport.readMode);
@@ -134,7 +228,7 @@ export class WebSocket extends EventEmitter {
     return READY_STATE[this.#connection.state];
   }
 
-  /** Bytes handed to the socket but not yet flushed to the kernel. */
+  /** Bytes sent but not yet taken by the kernel: this tick's write batch plus the socket's buffer. */
   get bufferedAmount(): number {
     const socket = this.#socket;
     return socket === null ? 0 : socket.writableLength + (this.#output?.queuedBytes ?? 0);
@@ -146,21 +240,24 @@ export class WebSocket extends EventEmitter {
   }
 
   /**
-   * Sends a message. Returns false when the socket's buffer is above its
-   * high-water mark (wait for 'drain') or the connection is not open.
+   * Sends a message (it is queued whatever the return value). Returns false
+   * when `bufferedAmount` has reached the socket's high-water mark: wait for
+   * 'drain', which then follows exactly once. Also false, with no 'drain',
+   * when the connection is CLOSING or CLOSED (nothing is sent; 'close' follows).
    * Throws while CONNECTING.
    */
   send(data: Uint8Array | string, options: SendOptions = {}): boolean {
-    const sent = this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0);
-    return sent && !this.#needsDrain();
+    return this.#accepted(this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0));
   }
 
+  /** Sends a ping; returns as send() does. */
   ping(payload?: Uint8Array | string): boolean {
-    return this.#connection.ping(payload) && !this.#needsDrain();
+    return this.#accepted(this.#connection.ping(payload));
   }
 
+  /** Sends a pong; returns as send() does. */
   pong(payload?: Uint8Array | string): boolean {
-    return this.#connection.pong(payload) && !this.#needsDrain();
+    return this.#accepted(this.#connection.pong(payload));
   }
 
   /** Starts the closing handshake (§7.1.2); 'close' is emitted when the transport is gone. */
@@ -186,14 +283,15 @@ export class WebSocket extends EventEmitter {
 
   #useSocket(socket: Duplex): void {
     this.#socket = socket;
-    this.#output = new WriteBatch(socket);
+    this.#output = new WriteBatch(socket, this.#events);
     prepareSocket(socket);
     this.#applyIdleTimeout();
-    socket.on('end', () => this.#connection.transportEnded());
-    socket.on('close', () => this.#connection.transportClosed());
-    socket.on('error', (error: Error) => this.#emitError(error));
-    socket.on('drain', () => this.emit('drain'));
-    socket.on('timeout', () => this.#idle());
+    (socket as OwnedSocket)[kEvents] = this.#events;
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    socket.on('timeout', socketOnTimeout);
   }
 
   /** Attaches an upgraded server socket and the bytes that followed the request head. */
@@ -204,7 +302,7 @@ export class WebSocket extends EventEmitter {
     // The caller attaches its listeners after accept() returns: deliver 'open' and
     // anything that arrived with the request head on the next tick, before any read.
     process.nextTick(() => {
-      if (this.#connection.state === 'OPEN') this.emit('open');
+      if (this.#connection.state === 'OPEN') this.#emitGuarded('open');
       if (head !== undefined && head.length > 0) this.#connection.push(head);
     });
   }
@@ -250,7 +348,7 @@ export class WebSocket extends EventEmitter {
     this.#clearHandshakeTimer();
     this.protocol = progress.protocol;
     this.#connection.open();
-    this.emit('open');
+    this.#emitGuarded('open');
     if (progress.rest.length > 0) this.#connection.push(progress.rest);
   }
 
@@ -267,9 +365,53 @@ export class WebSocket extends EventEmitter {
     this.#handshakeTimer = null;
   }
 
-  #needsDrain(): boolean {
+  // ---- back-pressure ------------------------------------------------------------
+  //
+  // Node's Writable decides write()'s return value after the synchronous write
+  // attempt: a batch the kernel takes at once returns true and no socket 'drain'
+  // ever follows, so the socket's own 'drain' cannot keep our promise. We track
+  // the mark ourselves and emit our own 'drain' when bufferedAmount falls below
+  // it: on the socket's 'drain', or right after a flush the socket accepted.
+
+  /** Every frame the connection writes passes here; false tells it the peer is behind. */
+  #write(chunks: Uint8Array[]): boolean {
+    const output = this.#output;
+    if (output === null) return true;
+    output.write(chunks);
+    const socket = this.#socket!;
+    if (this.bufferedAmount >= socket.writableHighWaterMark) this.#aboveMark = true;
+    return !this.#aboveMark;
+  }
+
+  /** send()/ping()/pong()'s answer: false owes the caller one 'drain'. */
+  #accepted(sent: boolean): boolean {
+    if (!sent) return false;
+    if (!this.#aboveMark) return true;
+    this.#drainOwed = true;
+    return false;
+  }
+
+  /** After a flush or a socket 'drain': below the mark again means held replies go out and 'drain' is due. */
+  #checkDrained(): void {
     const socket = this.#socket;
-    return socket !== null && (socket.writableNeedDrain || socket.writableLength + (this.#output?.queuedBytes ?? 0) >= socket.writableHighWaterMark);
+    if (!this.#aboveMark || socket === null) return;
+    // writableNeedDrain: the socket itself owes a 'drain', which will call us again.
+    if (socket.writableNeedDrain || this.bufferedAmount >= socket.writableHighWaterMark) return;
+    this.#aboveMark = false;
+    this.#connection.outputDrained();  // may write a held pong (and go above the mark again)
+    if (this.#aboveMark || !this.#drainOwed) return;
+    this.#drainOwed = false;
+    this.#emitGuarded('drain');
+  }
+
+  /** Emits an application event; a listener that throws fails the connection (1011) before the error propagates. */
+  #emitGuarded(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.#connection.fail(INTERNAL_ERROR);
+      throw error;
+    }
   }
 
   #shutdownTransport(how: TransportShutdown): void {
@@ -330,6 +472,16 @@ export class WebSocket extends EventEmitter {
     this.#closeEmitted = true;
     this.emit('close', code, reason, wasClean);
   }
+}
+
+/**
+ * `data` as a Buffer the listener may keep: copied only when it is a view of
+ * decoder (WebAssembly) memory; a message reassembled from several frames or
+ * reads is already an owned buffer and is handed over as it is.
+ */
+function ownedBuffer(data: Uint8Array): Buffer {
+  if (isWasmMemory(data)) return Buffer.from(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function prepareSocket(socket: Duplex): void {

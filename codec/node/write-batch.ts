@@ -2,22 +2,48 @@
 // while handling one read (or in one synchronous loop) goes to the socket in
 // one writev when the tick ends. An echo server answering one read of 1,000
 // small messages then makes one system call, not 1,000.
+//
+// Memory: small frames are copied into a batch buffer that lives for one tick
+// only. It starts small (from Node's shared Buffer pool), grows while a tick
+// writes more, and is dropped at the flush: an idle connection holds no
+// output buffer at all.
 import type { Duplex } from 'node:stream';
 
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
-const BATCH_BYTES = 64 * 1024;
+/**
+ * First batch buffer of a tick: a slice of Node's shared Buffer pool. Small,
+ * because a server broadcasting one message to many connections allocates one
+ * per connection per tick; a tick that writes more grows the next one 8x.
+ */
+const FIRST_BATCH = 512;
+/** Batch buffers grow 8x per refill up to this size. */
+const MAX_BATCH = 64 * 1024;
+
+/** Told after each end-of-tick flush that handed bytes to the socket (back-pressure bookkeeping). */
+export interface FlushListener {
+  flushed(): void;
+}
+
+/** The end-of-tick flush, shared by all batches (no closure per connection). */
+function flushTick(batch: WriteBatch): void {
+  batch.flushTick();
+}
 
 export class WriteBatch {
   readonly #socket: Duplex;
+  readonly #listener: FlushListener;
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
   #batch: Uint8Array | null = null;
   #batchLength = 0;
+  /** Size of the last batch buffer allocated this tick (0: none yet). */
+  #batchSize = 0;
   #flushScheduled = false;
 
-  constructor(socket: Duplex) {
+  constructor(socket: Duplex, listener: FlushListener) {
     this.#socket = socket;
+    this.#listener = listener;
   }
 
   /** Bytes written this tick and not yet handed to the socket. */
@@ -25,13 +51,13 @@ export class WriteBatch {
     return this.#queuedBytes;
   }
 
-  /** Queues chunks for this tick's writev; small ones are copied into one batch buffer. */
+  /** Queues chunks for this tick's writev; small ones are copied into the tick's batch buffer. */
   write(chunks: Uint8Array[]): void {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
     for (const chunk of chunks) {
       if (chunk.length <= SMALL_WRITE) {
-        if (this.#batch === null || this.#batchLength + chunk.length > this.#batch.length) this.#startBatch();
+        if (this.#batch === null || this.#batchLength + chunk.length > this.#batch.length) this.#startBatch(chunk.length);
         this.#batch!.set(chunk, this.#batchLength);
         this.#batchLength += chunk.length;
       } else {
@@ -42,39 +68,56 @@ export class WriteBatch {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(this.flush);
+      process.nextTick(flushTick, this);
     }
   }
 
-  /** Hands everything queued to the socket now (also run at the end of each tick). */
-  readonly flush = (): void => {
-    this.#flushScheduled = false;
-    this.#endBatch();
-    const queued = this.#queued;
-    if (queued.length === 0) return;
-    this.#queued = [];
-    this.#queuedBytes = 0;
-    const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return;
-    if (queued.length === 1) {
-      socket.write(queued[0]!);
-      return;
-    }
-    socket.cork();
-    for (const chunk of queued) socket.write(chunk);
-    socket.uncork();
-  };
+  /** The flush scheduled by write(): hands the tick's bytes over, then tells the listener. */
+  flushTick(): void {
+    if (this.#handOver()) this.#listener.flushed();
+  }
+
+  /** Hands everything queued to the socket now (the transport is being ended). */
+  flush(): void {
+    this.#handOver();
+  }
 
   /** Drops what is queued (the transport is being destroyed). */
   clear(): void {
     this.#queued = [];
     this.#queuedBytes = 0;
+    this.#batch = null;
     this.#batchLength = 0;
+    this.#batchSize = 0;
   }
 
-  #startBatch(): void {
+  /** Writes the queue to the socket; false when there was nothing to write. */
+  #handOver(): boolean {
+    this.#flushScheduled = false;
     this.#endBatch();
-    this.#batch = Buffer.allocUnsafe(BATCH_BYTES);
+    this.#batch = null;  // the tick's buffer goes with the write; the next tick starts small again
+    this.#batchSize = 0;
+    const queued = this.#queued;
+    if (queued.length === 0) return false;
+    this.#queued = [];
+    this.#queuedBytes = 0;
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return false;
+    if (queued.length === 1) {
+      socket.write(queued[0]!);
+    } else {
+      socket.cork();
+      for (const chunk of queued) socket.write(chunk);
+      socket.uncork();
+    }
+    return true;
+  }
+
+  #startBatch(needed: number): void {
+    this.#endBatch();
+    const size = this.#batchSize === 0 ? FIRST_BATCH : Math.min(MAX_BATCH, this.#batchSize * 8);
+    this.#batchSize = Math.max(size, needed);
+    this.#batch = Buffer.allocUnsafe(this.#batchSize);
     this.#batchLength = 0;
   }
 
@@ -82,7 +125,7 @@ export class WriteBatch {
   #endBatch(): void {
     if (this.#batch !== null && this.#batchLength > 0) {
       this.#queued.push(this.#batch.subarray(0, this.#batchLength));
-      this.#batch = this.#batch.length - this.#batchLength >= SMALL_WRITE ? this.#batch.subarray(this.#batchLength) : null;
+      this.#batch = this.#batch.subarray(this.#batchLength);
       this.#batchLength = 0;
     }
   }
