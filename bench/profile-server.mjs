@@ -29,8 +29,11 @@ if (a.child) {
   server.on('upgrade', (req, socket, head) => {
     const ws = accept(req, socket, head, { maxMessageSize: 64 * 2 ** 20 });
     if (!ws) return;
+    // The documented pattern: pause on false, resume on the one 'drain' that follows.
+    let paused = false;
+    ws.on('drain', () => { paused = false; ws.resume(); });
     ws.on('message', (data, binary) => {
-      if (!ws.send(data, { binary })) { ws.pause(); ws.once('drain', () => ws.resume()); }
+      if (!ws.send(data, { binary }) && !paused) { paused = true; ws.pause(); }
     });
     ws.on('error', () => {});
   });
