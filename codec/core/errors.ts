@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_TOO_MANY_FRAGMENTS'
+  /** permessage-deflate (RFC 7692): the payload does not inflate. */
+  | 'WS_ERR_INVALID_COMPRESSED_DATA'
   | 'WS_ERR_OUT_OF_MEMORY';
 
 /** A rule of RFC 6455 broken by the peer; close the connection with `closeCode`. */

@@ -4,6 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { buildAcceptResponse, buildRejection, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
+import { acceptDeflateOffer, PerMessageDeflate, resolvePerMessageDeflate } from '../core/permessage-deflate.js';
+import { zlibProvider } from './zlib.js';
 import { WebSocket, type AcceptOptions } from './websocket.js';
 
 /** Answers a bad upgrade request with 400/426 and the reason, then drops the socket (§4.2.1). */
@@ -42,10 +44,16 @@ export function accept(
   }
   if (socket.destroyed || !socket.writable) return null;
   const protocol = selectSubprotocol(validation.protocols, options.protocols ?? []);
+  // RFC 7692 §5: accept the first acceptable permessage-deflate offer, or decline
+  // them all (off by default on the server, as in ws; no zlib -> declined).
+  const deflateOptions = resolvePerMessageDeflate(options.perMessageDeflate, false);
+  const provider = deflateOptions === null ? null : zlibProvider();
+  const deflate = provider === null ? null : acceptDeflateOffer(validation.extensions, deflateOptions);
   socket.write(
     buildAcceptResponse({
       key: validation.key,
       ...(protocol === undefined ? {} : { protocol }),
+      ...(deflate === null ? {} : { extensions: deflate.response }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     }),
   );
@@ -55,5 +63,6 @@ export function accept(
     head,
     readMode: options.readMode ?? 'onread',
     protocol: protocol ?? '',
+    compression: deflate === null ? null : new PerMessageDeflate('server', deflate.params, deflateOptions!, provider!),
   });
 }

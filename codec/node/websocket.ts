@@ -6,6 +6,8 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
 import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
+import { PerMessageDeflate, type PerMessageDeflateOptions } from '../core/permessage-deflate.js';
+import { zlibProvider } from './zlib.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
 import { switchToOnread, type ReadTarget } from './onread.js';
 import { WriteBatch } from './write-batch.js';
@@ -29,6 +31,11 @@ export interface WebSocketOptions extends LimitOptions, BehaviourOptions {
    * valid only while the listener runs. true: an owned Buffer copy.
    */
   copy?: boolean;
+  /**
+   * permessage-deflate (RFC 7692) with node:zlib: false, true, or options (README,
+   * "permessage-deflate"). Default false for accept(), true for connect(), as in ws.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export interface AcceptOptions extends WebSocketOptions {
@@ -55,12 +62,14 @@ export interface SendOptions {
   binary?: boolean;
   /** Split the message into frames of at most this many payload bytes (§5.4). Default 0 = one frame. */
   fragmentSize?: number;
+  /** With permessage-deflate negotiated: false sends this message uncompressed. Default true (threshold applies). */
+  compress?: boolean;
 }
 
 
 /** @internal How a WebSocket gets its socket: an upgraded server socket, or a client URL. */
 export type WebSocketTransport =
-  | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string }
+  | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string; compression?: PerMessageDeflate | null }
   | { kind: 'client'; url: URL; options: ConnectOptions };
 
 /**
@@ -96,6 +105,7 @@ export class WebSocket extends EventEmitter {
       ...options,
       role,
       open: role === 'server',
+      ...(transport.kind === 'server' && transport.compression != null ? { compression: transport.compression } : {}),
       onWrite: (chunks) => this.#output?.write(chunks),
       onShutdown: (how) => this.#shutdownTransport(how),
       onTimer: (kind, ms) => this.#setTimer(kind, ms),
@@ -134,7 +144,7 @@ export class WebSocket extends EventEmitter {
    * Throws while CONNECTING.
    */
   send(data: Uint8Array | string, options: SendOptions = {}): boolean {
-    const sent = this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0);
+    const sent = this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0, options.compress ?? true);
     return sent && !this.#needsDrain();
   }
 
@@ -232,7 +242,9 @@ export class WebSocket extends EventEmitter {
     this.#handshake = null;
     this.#clearHandshakeTimer();
     this.protocol = progress.protocol;
-    this.#connection.open();
+    const deflate = progress.deflate;
+    const provider = deflate === null ? null : zlibProvider();
+    this.#connection.open(deflate === null || provider === null ? undefined : new PerMessageDeflate('client', deflate.params, deflate.options, provider));
     this.emit('open');
     if (progress.rest.length > 0) this.#connection.push(progress.rest);
   }
