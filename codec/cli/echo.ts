@@ -28,7 +28,9 @@ server.on('connection', (socket: Socket) => {
 
 server.on('upgrade', (request, socket, head) => {
   // 9.x sends messages up to 16 MiB in up to 65,537 frames: no fragment cap, 64 MiB limit.
-  const webSocket = accept(request, socket, head, { maxMessageSize: 64 * 2 ** 20, maxFragments: 0, readMode });
+  // permessage-deflate whenever the peer offers it (as ws's testees do); every message
+  // compressed (threshold 0) so that sections 12/13 exercise both directions.
+  const webSocket = accept(request, socket, head, { maxMessageSize: 64 * 2 ** 20, maxFragments: 0, readMode, perMessageDeflate: { threshold: 0 } });
   if (webSocket === null) return;
   webSockets.add(webSocket);
   webSocket.on('message', (data: Uint8Array, binary: boolean) => {
