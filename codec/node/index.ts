@@ -5,3 +5,4 @@ export { WebSocket, connect } from './websocket.js';
 export type { WebSocketOptions, AcceptOptions, ConnectOptions, SendOptions, SocketReadMode, WebSocketReadyState } from './websocket.js';
 export { accept } from './accept.js';
 export { createDecoderStream, createEncoderStream } from './streams.js';
+export { zlibProvider } from './zlib.js';
