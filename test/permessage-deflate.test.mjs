@@ -355,6 +355,23 @@ describe('permessage-deflate: sending', () => {
     assert.ok(inflate(d.payload).equals(Buffer.alloc(100)));
   });
 
+  test('empty messages: a single 0x00 byte (§7.2.3.6), also right after another message', () => {
+    const { conn, writes } = server({ options: { threshold: 0 } });
+    conn.send('');
+    conn.send('abc');
+    conn.send('');
+    conn.send(new Uint8Array(0));
+    const frames = writes.map((w) => parseServerFrames(w)[0]);
+    assert.deepEqual(frames.map((f) => f.b0), [0xc1, 0xc1, 0xc1, 0xc2]);
+    for (const i of [0, 2, 3]) assert.equal(frames[i].payload.toString('hex'), '00');
+    // Both inflate as the peer would, with one window: '', 'abc', '', ''.
+    const d = zlib.createInflateRaw();
+    const h = [];
+    for (const f of frames) h.push(f.payload, TAIL);
+    assert.equal(zlib.inflateRawSync(Buffer.concat(h), { finishFlush: Z_SYNC_FLUSH }).toString(), 'abc');
+    d.close();
+  });
+
   test('control frames are never compressed', () => {
     const { conn, writes } = server({ options: { threshold: 0 } });
     conn.ping('p'.repeat(100));

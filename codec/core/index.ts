@@ -21,7 +21,7 @@ export type { InboundExtension } from './extension.js';
 export { init } from './wasm.js';
 export {
   PerMessageDeflate, PERMESSAGE_DEFLATE, DEFAULT_DEFLATE_THRESHOLD,
-  resolvePerMessageDeflate, parseExtensions, acceptDeflateOffer, buildDeflateOffer, verifyDeflateResponse,
+  resolvePerMessageDeflate, parseExtensions, formatParams as formatDeflateParams, acceptDeflateOffer, buildDeflateOffer, verifyDeflateResponse,
 } from './permessage-deflate.js';
 export type {
   PerMessageDeflateOptions, ResolvedPerMessageDeflateOptions, DeflateParams, DeflateAcceptance, ExtensionOffer,

@@ -223,8 +223,8 @@ function parseParams(element: ExtensionOffer): ParsedParams {
   return { ok: true, serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits };
 }
 
-/** Formats agreed parameters as a permessage-deflate element. */
-function formatParams(p: { serverNoContextTakeover: boolean; clientNoContextTakeover: boolean; serverMaxWindowBits?: number | undefined; clientMaxWindowBits?: number | true | undefined }): string {
+/** Formats parameters as a permessage-deflate element (the value of Sec-WebSocket-Extensions). */
+export function formatParams(p: { serverNoContextTakeover: boolean; clientNoContextTakeover: boolean; serverMaxWindowBits?: number | undefined; clientMaxWindowBits?: number | true | undefined }): string {
   let s = PERMESSAGE_DEFLATE;
   if (p.serverNoContextTakeover) s += '; server_no_context_takeover';
   if (p.clientNoContextTakeover) s += '; client_no_context_takeover';
@@ -391,6 +391,9 @@ export class PerMessageDeflate {
     // §7.1.1: without context takeover every message starts from an empty window.
     if (ours.reset) deflater.reset();
     const n = out.length;
+    // Nothing pending after the previous flush: zlib writes nothing for an empty
+    // message. RFC 7692 §7.2.3.6: a single 0x00 byte (with the tail, an empty stored block).
+    if (n === 0) return new Uint8Array(1);
     if (n < 4 || out[n - 4] !== 0 || out[n - 3] !== 0 || out[n - 2] !== 0xff || out[n - 1] !== 0xff) {
       throw new Error('compressor output does not end with a sync flush');
     }

@@ -6,7 +6,7 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
 import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from '../core/permessage-deflate.js';
+import { PerMessageDeflate, formatParams, type PerMessageDeflateOptions } from '../core/permessage-deflate.js';
 import { zlibProvider } from './zlib.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
 import { switchToOnread, type ReadTarget } from './onread.js';
@@ -125,6 +125,12 @@ export class WebSocket extends EventEmitter {
 
   get readyState(): WebSocketReadyState {
     return this.#connection.state;
+  }
+
+  /** The negotiated extensions as in Sec-WebSocket-Extensions ('' if none), e.g. 'permessage-deflate'. */
+  get extensions(): string {
+    const deflate = this.#connection.perMessageDeflate;
+    return deflate === null ? '' : formatParams(deflate.params);
   }
 
   /** Bytes handed to the socket but not yet flushed to the kernel. */
