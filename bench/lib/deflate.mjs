@@ -135,7 +135,63 @@ export async function w7(ctx) {
     rows.push({ ...base, id: `w7.ws.inflate.${key}`, label: `inflate ${what} (ws)`, impl: 'ws', medianMs: dWs.median });
   }
   rows.push(...await loopback(pkg, chat, ctx.quick ? 3 : 6));
+  if (!ctx.quick) rows.push(...await loopbackMany(pkg, chat, 1000, 10));
   return rows;
+}
+
+/** 1,000 connections, each echoing 10 chat messages at once; time until every echo is back. */
+async function loopbackMany(pkg, chat, conns, perConn) {
+  const { WebSocketServer, WebSocket } = require('ws');
+  const deflate = { threshold: 0 };
+  const messages = chat.slice(0, perConn);
+  const total = conns * perConn;
+  const bytes = conns * messages.reduce((s, m) => s + m.length, 0);
+  async function run(kind) {
+    let port, closeServer;
+    if (kind === 'ours') {
+      const server = createServer();
+      server.on('upgrade', (req, socket, head) => {
+        const s = pkg.accept(req, socket, head, { perMessageDeflate: deflate });
+        s?.on('message', (d, binary) => s.send(d, { binary }));
+      });
+      await new Promise((r) => server.listen(0, '127.0.0.1', 4096, r));
+      port = server.address().port;
+      closeServer = () => server.close();
+    } else {
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 4096, perMessageDeflate: deflate });
+      wss.on('connection', (s) => s.on('message', (d, binary) => s.send(d, { binary })));
+      await new Promise((r) => wss.once('listening', r));
+      port = wss.address().port;
+      closeServer = () => wss.close();
+    }
+    const clients = [];
+    for (let i = 0; i < conns; i += 100) {
+      clients.push(...await Promise.all(Array.from({ length: Math.min(100, conns - i) }, () => new Promise((resolve, reject) => {
+        // readMode 'data' for our clients: with 1,000 'onread' client sockets in one
+        // process a few reads fail with ENOBUFS (seen at 4bb674e too, without compression).
+        const c = kind === 'ours' ? pkg.connect(`ws://127.0.0.1:${port}`, { perMessageDeflate: deflate, readMode: 'data' }) : new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: deflate });
+        c.once('open', () => resolve(c));
+        c.once('error', reject);
+      }))));
+    }
+    const round = () => new Promise((resolve) => {
+      let got = 0;
+      const on = () => { if (++got === total) { for (const c of clients) c.off('message', on); resolve(); } };
+      for (const c of clients) c.on('message', on);
+      for (const c of clients) for (const m of messages) c.send(m, { binary: false });
+    });
+    const m = await measureAsync(round, { n: 3, warmup: 1 });
+    for (const c of clients) c.terminate();
+    closeServer();
+    return m.median;
+  }
+  const ours = await run('ours');
+  const ws = await run('ws');
+  const base = { group: 'w7', bytes, messages: total, gated: false, targets: [], clock: 'wall' };
+  return [
+    { ...base, id: 'w7.ours.loopback.chat1000', label: `loopback echo, ${conns} conns × ${perConn} chat msgs, deflate (wsframe)`, impl: 'wsframe', medianMs: ours, vs: 'w7.ws.loopback.chat1000' },
+    { ...base, id: 'w7.ws.loopback.chat1000', label: `loopback echo, ${conns} conns × ${perConn} chat msgs, deflate (ws)`, impl: 'ws', medianMs: ws },
+  ];
 }
 
 /** Echo of the chat messages over one connection, compression on at both ends. */
