@@ -11,6 +11,7 @@ import {
   Connection, Encoder, PerMessageDeflate, acceptDeflateOffer, buildDeflateOffer, parseExtensions,
   resolvePerMessageDeflate, verifyDeflateResponse, verifyUpgradeResponse, acceptKey, zlibProvider,
 } from 'wsframe';
+import { DeflatePeer } from './support/autobahn-deflate.mjs';
 
 const { Z_SYNC_FLUSH } = zlib.constants;
 const TAIL = Buffer.from([0, 0, 0xff, 0xff]);
@@ -167,7 +168,7 @@ function countingProvider() {
       counter.inflaters++;
       const i = base.createInflater(o);
       return {
-        inflate: (x, out) => i.inflate(x, (chunk) => { counter.inflated += chunk.length; return out(chunk); }),
+        inflate: (x, out, tail) => i.inflate(x, (chunk) => { counter.inflated += chunk.length; return out(chunk); }, tail),
         reset: () => i.reset(),
         close: () => { counter.closed++; i.close(); },
       };
@@ -282,6 +283,40 @@ describe('permessage-deflate: receiving', () => {
     cut.conn.push(compressedFrames(Buffer.from([0x61, 0xe2, 0x82])));  // ends inside a code point
     assert.deepEqual(cut.log.filter((e) => e[0] === 'error'), [['error', 1007, 'WS_ERR_INVALID_UTF8']]);
     assert.equal(cut.writes.at(-1).toString('hex'), '880203ef');
+  });
+
+  test('a message ended by a BFINAL block (RFC 7692 §7.2.3.4) inflates, and so do the ones after it', () => {
+    const { conn, log } = server();
+    const final = zlib.deflateRawSync(Buffer.from('ended with BFINAL, ended with BFINAL'));  // Z_FINISH: BFINAL=1, no tail
+    conn.push(bytes(client().message(final, { binary: false, rsv1: true })));
+    conn.push(compressedFrames(Buffer.from('next one')));
+    conn.push(bytes(client().message(zlib.deflateRawSync(Buffer.from('x')), { binary: false, rsv1: true })));
+    conn.push(compressedFrames(Buffer.from('and another')));
+    assert.deepEqual(messages(log), [['ended with BFINAL, ended with BFINAL', false], ['next one', false], ['x', false], ['and another', false]]);
+  });
+
+  test('any read boundaries: 300 messages with context takeover, wire bytes pushed in random chunks', () => {
+    const { conn, log } = server();
+    const peer = new DeflatePeer(NONE, 'client');  // the test's own compressor (one-shot zlib + dictionary)
+    const sent = [];
+    const wire = [];
+    let seed = 7;
+    const rand = (n) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    for (let i = 0; i < 300; i++) {
+      const size = [0, 1, 50, 700, 3000, 40_000][rand(6)];
+      const text = Buffer.from(Array.from({ length: size }, (_, k) => 'abcdeé€ '[(k * 7 + i) % 8]).join('')).subarray(0, size);
+      const valid = Buffer.from(text.toString('utf8').replace(/\uFFFD/g, ''));
+      sent.push(valid.toString('latin1'));
+      wire.push(bytes(client().message(peer.compress(valid), { binary: false, rsv1: true, fragmentSize: rand(2) ? 0 : 1 + rand(500) })));
+    }
+    const all = Buffer.concat(wire);
+    for (let at = 0; at < all.length;) {
+      const n = 1 + rand(rand(4) === 0 ? 9000 : 40);
+      conn.push(all.subarray(at, at + n));
+      at += n;
+    }
+    assert.deepEqual(log.filter((e) => e[0] === 'error'), []);
+    assert.deepEqual(messages(log).map((m) => m[0]), sent);
   });
 
   test('data that does not inflate fails with 1007', () => {

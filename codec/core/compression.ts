@@ -31,8 +31,13 @@ export interface RawInflater {
    * at once (a size limit was hit). Returns 'ok', 'stopped' when onOutput
    * stopped it, or 'error' when the data is not valid DEFLATE (the inflater is
    * closed then).
+   *
+   * A block with BFINAL set ends the DEFLATE stream (RFC 7692 §7.2.3.4 allows
+   * a sender to end a message that way): input after it starts a fresh stream
+   * (the window is lost, as in ws), except with `tail` (the 00 00 ff ff appended
+   * at a message's end, §7.2.2), which is then dropped.
    */
-  inflate(data: Uint8Array, onOutput: (chunk: Uint8Array) => boolean): 'ok' | 'stopped' | 'error';
+  inflate(data: Uint8Array, onOutput: (chunk: Uint8Array) => boolean, tail?: boolean): 'ok' | 'stopped' | 'error';
   reset(): void;
   close(): void;
 }

@@ -481,7 +481,7 @@ class Inflation implements InboundExtension {
     if (inflater === null) return;  // the session was closed: nothing more is delivered
     let result = data.length === 0 ? 'ok' : inflater.inflate(data, this.#onOutput);
     // §7.2.2: the tail the sender removed goes back before the message ends.
-    if (fin && result === 'ok') result = inflater.inflate(TAIL, this.#onOutput);
+    if (fin && result === 'ok') result = inflater.inflate(TAIL, this.#onOutput, true);
     if (result === 'error') {
       this.#session.dropInflater();
       this.#fail(new ProtocolError('invalid compressed data (RFC 7692 §7.2.2)', 'WS_ERR_INVALID_COMPRESSED_DATA', 1007));

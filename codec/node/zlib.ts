@@ -46,14 +46,20 @@ class HandleStream {
     stream.on('error', noop);
   }
 
-  /** Runs `input` through the handle; each output piece goes to `onOutput` (a view of the scratch area). */
-  run(input: Uint8Array, onOutput: (chunk: Uint8Array) => boolean): 'ok' | 'stopped' | 'error' {
+  /**
+   * Runs `input` through the handle; each output piece goes to `onOutput` (a
+   * view of the scratch area). `onStreamEnd` says what to do with input left
+   * after the end of a DEFLATE stream (BFINAL): 'restart' a fresh stream with
+   * it, or 'drop' it.
+   */
+  run(input: Uint8Array, onOutput: (chunk: Uint8Array) => boolean, onStreamEnd: 'restart' | 'drop' = 'restart'): 'ok' | 'stopped' | 'error' {
     const stream = this.#stream;
     if (stream === null || stream._handle === null) return 'error';
     const state = stream._writeState;
     const out = (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
     let inOff = 0;
     let inLen = input.length;
+    let restarted = false;
     for (;;) {
       const handle = stream._handle;
       if (handle === null) return 'error';
@@ -65,9 +71,20 @@ class HandleStream {
       const availOut = state[0]!;
       const availIn = state[1]!;
       const have = out.length - availOut;
-      inOff += inLen - availIn;
+      const consumed = inLen - availIn;
+      inOff += consumed;
       inLen = availIn;
       if (have > 0 && !onOutput(out.subarray(0, have))) return 'stopped';
+      if (availIn > 0 && availOut !== 0 && consumed === 0 && have === 0) {
+        // No progress with input and room left: the stream ended (a BFINAL block).
+        // Anything after it starts a new stream; twice in a row is garbage.
+        if (restarted) return 'error';
+        handle.reset();
+        if (onStreamEnd === 'drop') return 'ok';
+        restarted = true;
+        continue;
+      }
+      if (consumed > 0 || have > 0) restarted = false;
       // A full output area may mean more to come; otherwise the input is used up.
       if (availOut !== 0) return 'ok';
     }
@@ -119,8 +136,8 @@ class ZlibInflater implements RawInflater {
     this.#stream = stream;
   }
 
-  inflate(data: Uint8Array, onOutput: (chunk: Uint8Array) => boolean): 'ok' | 'stopped' | 'error' {
-    return this.#stream.run(data, onOutput);
+  inflate(data: Uint8Array, onOutput: (chunk: Uint8Array) => boolean, tail = false): 'ok' | 'stopped' | 'error' {
+    return this.#stream.run(data, onOutput, tail ? 'drop' : 'restart');
   }
 
   reset(): void {
