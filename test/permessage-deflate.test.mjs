@@ -12,6 +12,8 @@ import {
   resolvePerMessageDeflate, verifyDeflateResponse, verifyUpgradeResponse, acceptKey, zlibProvider,
 } from 'wsframe';
 import { DeflatePeer } from './support/autobahn-deflate.mjs';
+import { utf8TestSequences } from './support/autobahn.mjs';
+import { isUtf8 } from 'node:buffer';
 
 const { Z_SYNC_FLUSH } = zlib.constants;
 const TAIL = Buffer.from([0, 0, 0xff, 0xff]);
@@ -318,6 +320,28 @@ describe('permessage-deflate: receiving', () => {
     assert.deepEqual(log.filter((e) => e[0] === 'error'), []);
     assert.deepEqual(messages(log).map((m) => m[0]), sent);
   });
+
+  // Stored (level 0) compression maps compressed bytes to inflated bytes one to one, so
+  // 1-byte fragments cut the inflated text between every pair of bytes.
+  for (const [how, provider] of [['streaming TextDecoder', () => countingProvider()], ['isUtf8 on complete runs (Node)', () => zlibProvider()]]) {
+    test(`UTF-8 after inflation, cut at every byte: Autobahn's 6.x sequences (${how})`, () => {
+      let cases = 0;
+      for (const [, list] of utf8TestSequences()) {
+        for (const [, payload] of list) {
+          for (const prefix of [Buffer.alloc(0), Buffer.from('ab€')]) {
+            const text = Buffer.concat([prefix, payload]);
+            const stored = zlib.deflateRawSync(text, { level: 0, finishFlush: Z_SYNC_FLUSH });
+            const { conn, log } = server({ provider: provider() });
+            conn.push(bytes(client().message(stored.subarray(0, stored.length - 4), { binary: false, rsv1: true, fragmentSize: 1 })));
+            const expected = isUtf8(text) ? [['message', text.toString('latin1')]] : [['error', 1007]];
+            assert.deepEqual(log.filter((e) => e[0] !== 'shutdown').map((e) => (e[0] === 'message' ? ['message', e[1].toString('latin1')] : [e[0], e[1]])), expected, `${text.toString('hex')}`);
+            cases++;
+          }
+        }
+      }
+      assert.ok(cases > 200);
+    });
+  }
 
   test('data that does not inflate fails with 1007', () => {
     const { conn, log, writes } = server();

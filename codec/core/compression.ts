@@ -55,4 +55,10 @@ export interface DeflaterOptions {
 export interface CompressionProvider {
   createDeflater(options: DeflaterOptions): RawDeflater;
   createInflater(options: { windowBits: number }): RawInflater;
+  /**
+   * Optional: a fast whole-buffer UTF-8 check (Node's buffer.isUtf8) for
+   * inflated text, applied to complete runs of code points. Without it a
+   * streaming fatal TextDecoder is used (about 10x slower on multi-byte text).
+   */
+  isUtf8?(data: Uint8Array): boolean;
 }

@@ -416,6 +416,11 @@ export class PerMessageDeflate {
     return this.#inflater;
   }
 
+  /** @internal The host's fast UTF-8 check, if it has one. */
+  get isUtf8(): ((data: Uint8Array) => boolean) | undefined {
+    return this.#provider.isUtf8?.bind(this.#provider);
+  }
+
   /** @internal The peer compresses without context takeover: our window may be forgotten between messages. */
   get peerResets(): boolean {
     return this.role === 'server' ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
@@ -460,6 +465,11 @@ class Inflation implements InboundExtension {
   /** Streaming mode: the last piece, held back so that the final one can carry fin. */
   #pending: Uint8Array | null = null;
   #utf8: TextDecoder | null = null;
+  /** With a host isUtf8: an incomplete code point at the end of a piece, completed by the next. */
+  readonly #isUtf8: ((data: Uint8Array) => boolean) | undefined;
+  readonly #carry = new Uint8Array(4);
+  #carryLength = 0;
+  #carryNeed = 0;
   readonly #onOutput = (chunk: Uint8Array): boolean => this.#output(chunk);
 
   constructor(session: PerMessageDeflate, sink: InflatedSink) {
@@ -467,6 +477,7 @@ class Inflation implements InboundExtension {
     this.#sink = sink;
     this.#max = sink.maxMessageSize;
     this.#streaming = typeof sink.onFragment === 'function';
+    this.#isUtf8 = session.isUtf8;
   }
 
   onData(data: Uint8Array, binary: boolean, fin: boolean): void {
@@ -475,7 +486,8 @@ class Inflation implements InboundExtension {
       this.#inMessage = true;
       this.#binary = binary;
       this.#size = 0;
-      if (!binary) this.#utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      if (!binary && this.#isUtf8 === undefined) this.#utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      this.#carryLength = 0;
     }
     const inflater = this.#session.inflater();
     if (inflater === null) return;  // the session was closed: nothing more is delivered
@@ -512,6 +524,11 @@ class Inflation implements InboundExtension {
 
   /** Feeds text to the streaming UTF-8 check; false (and the connection failed, 1007) on invalid text. */
   #validate(chunk: Uint8Array | undefined, stream: boolean): boolean {
+    if (this.#isUtf8 !== undefined) {
+      if (this.#validRuns(this.#isUtf8, chunk ?? EMPTY, !stream)) return true;
+      this.#fail(new ProtocolError('text message is not valid UTF-8 (RFC 6455 §8.1)', 'WS_ERR_INVALID_UTF8', 1007));
+      return false;
+    }
     try {
       this.#utf8!.decode(chunk, { stream });
       return true;
@@ -520,6 +537,38 @@ class Inflation implements InboundExtension {
       this.#fail(new ProtocolError('text message is not valid UTF-8 (RFC 6455 §8.1)', 'WS_ERR_INVALID_UTF8', 1007));
       return false;
     }
+  }
+
+  /**
+   * Checks the complete code points of `data` with the host's isUtf8; an
+   * incomplete one at the end is kept (at most 3 bytes) and checked with the
+   * bytes that complete it. `final`: the message ends here.
+   */
+  #validRuns(isUtf8: (data: Uint8Array) => boolean, data: Uint8Array, final: boolean): boolean {
+    let start = 0;
+    if (this.#carryLength > 0) {
+      const need = this.#carryNeed;
+      while (this.#carryLength < need && start < data.length) this.#carry[this.#carryLength++] = data[start++]!;
+      if (this.#carryLength < need) return !final;
+      this.#carryLength = 0;
+      if (!isUtf8(this.#carry.subarray(0, need))) return false;
+    }
+    let end = data.length;
+    // The last lead byte within the final 4 bytes: does its sequence fit?
+    let i = end - 1;
+    while (i >= start && end - i < 4 && (data[i]! & 0xc0) === 0x80) i--;
+    if (i >= start) {
+      const b = data[i]!;
+      const length = b >= 0xf0 && b < 0xf8 ? 4 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xc0 && b < 0xe0 ? 2 : 1;
+      if (i + length > end) {
+        this.#carry.set(data.subarray(i, end));
+        this.#carryLength = end - i;
+        this.#carryNeed = length;
+        end = i;
+      }
+    }
+    if (end > start && !isUtf8(data.subarray(start, end))) return false;
+    return !(final && this.#carryLength > 0);
   }
 
   #finish(): void {

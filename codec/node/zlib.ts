@@ -151,7 +151,9 @@ class ZlibInflater implements RawInflater {
 
 function makeProvider(zlib: Zlib): CompressionProvider {
   const { Z_SYNC_FLUSH } = zlib.constants;
+  const isUtf8 = (load('node:buffer') as typeof import('node:buffer')).isUtf8;
   return {
+    ...(typeof isUtf8 === 'function' ? { isUtf8: (data: Uint8Array) => isUtf8(data) } : {}),
     createDeflater(options: DeflaterOptions): RawDeflater {
       const stream = zlib.createDeflateRaw({
         windowBits: options.windowBits,
