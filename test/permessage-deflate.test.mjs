@@ -527,3 +527,39 @@ describe('permessage-deflate: zlib state released', () => {
     assert.ok(after - before < 4 * 2 ** 20, `grew by ${((after - before) / 2 ** 20).toFixed(2)} MiB over 20,000 messages`);
   });
 });
+
+describe('permessage-deflate over a socket (accept)', () => {
+  test('a 1 MiB bomb inflating to 1 GiB, default limit (64 MiB): close 1009, the server process stays small', async (t) => {
+    const { accept } = await import('wsframe');
+    const { createServer } = await import('node:http');
+    const net = await import('node:net');
+    const server = createServer();
+    const closed = new Promise((resolve) => server.on('upgrade', (req, socket, head) => {
+      const ws = accept(req, socket, head, { perMessageDeflate: true });
+      ws.on('error', () => {});
+      ws.on('close', (code) => resolve(code));
+    }));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => server.close());
+    const segment = deflated(Buffer.alloc(16 * 2 ** 20));
+    const bomb = Buffer.concat(Array.from({ length: 64 }, () => Buffer.concat([segment, TAIL])));
+    const frame = bytes(client().message(bomb, { binary: true, rsv1: true }));
+    const rssBefore = process.memoryUsage().rss;
+    const socket = net.connect(server.address().port, '127.0.0.1');
+    const received = [];
+    socket.on('data', (d) => received.push(d));
+    socket.on('error', () => {});
+    const socketClosed = new Promise((r) => socket.once('close', r));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n');
+    socket.write(frame);
+    assert.equal(await closed, 1009);
+    await socketClosed;
+    const all = Buffer.concat(received);
+    const head = all.indexOf('\r\n\r\n');
+    assert.match(all.subarray(0, head).toString(), /\r\nSec-WebSocket-Extensions: permessage-deflate$/);
+    assert.equal(all.subarray(head + 4, head + 8).toString('hex'), '880203f1');  // close frame, 1009
+    // At most the limit was ever inflated: RSS grows by well under 1 GiB (64 MiB + overhead).
+    assert.ok(process.memoryUsage().rss - rssBefore < 400 * 2 ** 20, `rss grew ${(process.memoryUsage().rss - rssBefore) >> 20} MiB`);
+  });
+});
