@@ -40,6 +40,7 @@ import {
   timeoutMark,
   utf8TestSequences,
 } from './support/autobahn.mjs';
+import { autobahnOffer, autobahnServerResponse, deflateCases, runDeflateMessages } from './support/autobahn-deflate.mjs';
 
 // The testees; the environment may point at others (to check this test against a known-bad
 // server), and CONFORMANCE_ECHO_ARGS adds arguments (e.g. "--read-mode data").
@@ -69,8 +70,10 @@ function recordDrop(c, mode) {
   }
 }
 
-async function runCase(id, description, body, { informational = null, ceiling = 30_000 } = {}) {
-  const c = await FuzzCase.open(port, id, description);
+async function runCase(id, description, body, { informational = null, ceiling = 30_000, deflate = null } = {}) {
+  // 12.x/13.x: the case's permessage-deflate offer(s), in Autobahn's order.
+  const extensions = deflate === null ? undefined : deflate.offers.map(autobahnOffer).join(', ');
+  const c = await FuzzCase.open(port, id, description, '/', { extensions });
   await body(c);
   const verdict = await c.finished(ceiling);
   show(c, verdict, 'echo testee');
@@ -657,6 +660,24 @@ describe('10 Auto-fragmentation', () => {
     }));
 });
 
+// ---------------------------------------------------------------------------- 12.x / 13.x
+// permessage-deflate (RFC 7692), as Autobahn's sections 12 and 13: many compressed
+// messages of 16 B-128 KiB (whole and in 256-byte fragments), five kinds of payload
+// (12.x) and every parameter combination of the testsuite's offers (13.x). The peer
+// inflates with exactly the agreed window (autobahn-deflate.mjs), so a testee that
+// ignores server_max_window_bits or no_context_takeover fails.
+for (const [section, title] of [['12', '12 WebSocket Compression (different payloads)'], ['13', '13 WebSocket Compression (different parameters)']]) {
+  describe(title, () => {
+    for (const spec of deflateCases().filter((k) => k.id.startsWith(`${section}.`))) {
+      test(`${spec.id} ${spec.desc}`, () => runCase(spec.id, spec.desc, (c) => {
+        c.expect({ [OK]: [] }, cleanClose());
+        c.killAfter(20_000);
+        runDeflateMessages(c, spec);
+      }, { deflate: spec }));
+    }
+  });
+}
+
 }
 
 // ---------------------------------------------------------------------------- echo testee
@@ -899,13 +920,19 @@ describe('testee-client (dist/cli/testee-client.js) driven as by the fuzzingserv
       // the client must take frames that arrive with the response head.
       socket.cork();
       process.nextTick(() => socket.uncork());
+      const k = url.pathname === '/runCase' ? all[Number(url.searchParams.get('case')) - 1] : undefined;
+      // 12.x/13.x: accept the testee's permessage-deflate offer with the case's parameters.
+      const deflate = k?.opts?.deflate;
+      const extensions = deflate && req.headers['sec-websocket-extensions'] ? autobahnServerResponse(deflate.offers[0]) : undefined;
       socket.write(
         'HTTP/1.1 101 Switching Protocols\r\nServer: AutobahnTestSuite/0.8.2-0.10.9\r\nX-Powered-By: AutobahnPython/0.10.9\r\n' +
-          `Upgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key'])}\r\n\r\n`,
+          `Upgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key'])}\r\n` +
+          (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') + '\r\n',
       );
       if (url.pathname === '/runCase') {
-        const k = all[Number(url.searchParams.get('case')) - 1];
         const c = FuzzCase.accept(socket, head, k.id, k.title);
+        c.offerReceived = req.headers['sec-websocket-extensions'];
+        c.responseExtensions = extensions;
         const started = performance.now();
         (async () => {
           let verdict;

@@ -184,7 +184,7 @@ describe('client side (§4.1)', () => {
     const head = parseResponseHead(Buffer.from(buildAcceptResponse({ key: WIRE_KEY, protocol: 'v2' }) + 'frames'));
     assert.equal(head.statusCode, 101);
     assert.equal(head.headBytes, Buffer.byteLength(buildAcceptResponse({ key: WIRE_KEY, protocol: 'v2' })));
-    assert.deepEqual(verifyUpgradeResponse(head, WIRE_KEY, ['chat', 'v2']), { ok: true, protocol: 'v2' });
+    assert.deepEqual(verifyUpgradeResponse(head, WIRE_KEY, ['chat', 'v2']), { ok: true, protocol: 'v2', deflate: null });
   });
 
   const response = (status, headers) => ({

@@ -11,6 +11,7 @@ import { w1, w2, w3, w4 } from './micro.mjs';
 import { w5 } from './loopback.mjs';
 import { wsNoBufferutilRows, w6mem, w6cold } from './process-rows.mjs';
 import { runBenny } from './benny-suites.mjs';
+import { w7 } from './deflate.mjs';
 import { fullGc } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +26,7 @@ export const GROUPS = [
   { name: 'w5', title: '5 loopback echo', run: w5 },
   { name: 'w6-mem', title: '6 memory', run: w6mem },
   { name: 'w6-cold', title: '6 cold start', run: w6cold },
+  { name: 'w7', title: '7 permessage-deflate (informational, not gated)', run: w7 },
 ];
 
 /** Which groups produce a given row id (for --only and re-measurement). */

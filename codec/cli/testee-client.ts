@@ -13,7 +13,8 @@ const agent = option('agent', 'wsframe');
 /** Opens one connection and resolves when it has closed. */
 function run(path: string, onOpen: (webSocket: WebSocket) => void): Promise<void> {
   return new Promise((resolve) => {
-    const webSocket = connect(`${baseUrl}${path}`, { maxMessageSize: 64 * 2 ** 20, maxFragments: 0 });
+    // Offers permessage-deflate (as ws's client does); every message compressed once agreed (threshold 0).
+    const webSocket = connect(`${baseUrl}${path}`, { maxMessageSize: 64 * 2 ** 20, maxFragments: 0, perMessageDeflate: { threshold: 0 } });
     webSocket.on('error', (error: Error) => console.error(`${path}: ${error.message}`));
     webSocket.on('close', () => resolve());
     onOpen(webSocket);

@@ -7,7 +7,8 @@ import { Encoder } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
 import { detachFromWasm } from './bytes.js';
 import type { InboundExtension } from './extension.js';
-import { resolveBehaviour, type BehaviourOptions, type LimitOptions, type Role } from './options.js';
+import type { PerMessageDeflate } from './permessage-deflate.js';
+import { resolveBehaviour, resolveLimits, type BehaviourOptions, type LimitOptions, type Role } from './options.js';
 
 /** The WebSocket readyState values (RFC 6455 §4.1, §7). */
 export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
@@ -78,6 +79,12 @@ export interface ConnectionSettings extends LimitOptions, BehaviourOptions {
   randomFill?: (buffer: Uint8Array) => void;
   /** A negotiated extension's inbound side (see extension.ts). Default none. */
   extension?: InboundExtension;
+  /**
+   * A negotiated permessage-deflate session (RFC 7692; see permessage-deflate.ts):
+   * messages at or above its threshold go out compressed, RSV1 messages are
+   * inflated before onMessage/onFragment. Freed when the connection closes. Default none.
+   */
+  compression?: PerMessageDeflate;
   /** Start in OPEN instead of CONNECTING (the handshake is already done). Default false. */
   open?: boolean;
 }
@@ -91,9 +98,13 @@ export interface ConnectionOptions extends ConnectionHandlers, ConnectionSetting
  */
 export class Connection {
   readonly role: ConnectionRole;
-  private readonly decoder: Decoder;
+  private decoder: Decoder;
   private readonly encoder: Encoder;
   private readonly handlers: ConnectionHandlers;
+  private readonly options: ConnectionSettings;
+  private compression: PerMessageDeflate | null = null;
+  /** An extension failed the connection: input is no longer parsed. */
+  private inputFailed = false;
   private readonly autoPong: boolean;
   private readonly closeTimeout: number;
   private readonly idleTimeout: number;
@@ -129,24 +140,51 @@ export class Connection {
   constructor(options: ConnectionSettings, handlers: ConnectionHandlers = options as ConnectionOptions) {
     this.role = options.role;
     this.handlers = handlers;
+    this.options = options;
     ({ autoPong: this.autoPong, closeTimeout: this.closeTimeout, idleTimeout: this.idleTimeout } = resolveBehaviour(options));
     this.currentState = options.open === true ? 'OPEN' : 'CONNECTING';
     this.encoder = new Encoder(
       options.randomFill === undefined ? { role: this.role } : { role: this.role, randomFill: options.randomFill },
     );
-    this.decoder = new Decoder({
+    this.decoder = this.createDecoder(options.compression ?? null);
+    if (this.currentState === 'OPEN') this.startIdleTimer();
+  }
+
+  /** The decoder, with the inbound side of a negotiated permessage-deflate when there is one. */
+  private createDecoder(compression: PerMessageDeflate | null): Decoder {
+    const options = this.options;
+    this.compression = compression;
+    let extension = options.extension;
+    if (compression !== null) {
+      extension = compression.inbound({
+        // The limit applies to the inflated message (RFC 7692 §8 bombs); the decoder
+        // applies the same limit to the compressed bytes.
+        maxMessageSize: resolveLimits(options).maxMessageSize,
+        onMessage: (data, binary) => this.receivedMessage(data, binary),
+        onFragment: this.handlers.onFragment === undefined ? undefined : (data, binary, fin) => this.receivedFragment(data, binary, fin),
+        onError: (error) => {
+          this.inputFailed = true;
+          this.receivedProtocolError(error);
+        },
+      });
+    }
+    return new Decoder({
       role: this.role,
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
-      ...(options.extension === undefined ? {} : { extension: options.extension }),
-      ...(handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
+      ...(extension === undefined ? {} : { extension }),
+      ...(this.handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
       onMessage: (data, binary) => this.receivedMessage(data, binary),
       onPing: (payload) => this.receivedPing(payload),
       onPong: (payload) => this.receivedPong(payload),
       onClose: (code, reason) => this.receivedClose(code, reason),
       onError: (error) => this.receivedProtocolError(error),
     });
-    if (this.currentState === 'OPEN') this.startIdleTimer();
+  }
+
+  /** The negotiated permessage-deflate session, or null. */
+  get perMessageDeflate(): PerMessageDeflate | null {
+    return this.compression;
   }
 
   get state(): ConnectionState {
@@ -158,9 +196,21 @@ export class Connection {
     return this.decoder.stats;
   }
 
-  /** The opening handshake succeeded: frames may flow now (§4.1 "_The WebSocket Connection is Established_"). */
-  open(): void {
-    if (this.currentState !== 'CONNECTING') return;
+  /**
+   * The opening handshake succeeded: frames may flow now (§4.1 "_The WebSocket
+   * Connection is Established_"). A client passes the permessage-deflate session
+   * its handshake agreed on, if any.
+   */
+  open(compression?: PerMessageDeflate): void {
+    if (this.currentState !== 'CONNECTING') {
+      compression?.close();
+      return;
+    }
+    if (compression !== undefined) {
+      // The parser's RSV policy is fixed when it is created: nothing was parsed yet, start a fresh one.
+      this.decoder.destroy();
+      this.decoder = this.createDecoder(compression);
+    }
     this.currentState = 'OPEN';
     this.startIdleTimer();
   }
@@ -218,6 +268,8 @@ export class Connection {
     this.setTimer('close', 0);
     this.setTimer('idle', 0);
     this.destroyDecoder();
+    // zlib state goes with the connection, however it ended.
+    this.compression?.close();
     const wasClean = this.closeFrameSent && this.closeFrameReceived;
     // closeCode stays 1006 unless a close frame was received (§7.1.5) or we
     // failed the connection ourselves, in which case our own code is reported.
@@ -237,10 +289,24 @@ export class Connection {
 
   // ---- output requested by the application ------------------------------------
 
-  /** Sends one message. Returns false (and sends nothing) unless the connection is OPEN. */
-  send(data: Uint8Array | string, binary: boolean = typeof data !== 'string', fragmentSize = 0): boolean {
+  /**
+   * Sends one message. Returns false (and sends nothing) unless the connection is OPEN.
+   * With permessage-deflate negotiated, a message at or above the threshold goes out
+   * compressed unless `compress` is false (RFC 7692 §6: compression is per message).
+   */
+  send(data: Uint8Array | string, binary: boolean = typeof data !== 'string', fragmentSize = 0, compress = true): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
+    const compression = this.compression;
+    if (compress && compression !== null) {
+      const bytes = typeof data === 'string' ? utf8.encode(data) : data;
+      if (compression.wants(bytes.byteLength)) {
+        // Compressed synchronously: the frames are written before any later message's (order kept).
+        this.write(this.encoder.message(compression.compress(bytes), { binary, fragmentSize, rsv1: true }));
+        return true;
+      }
+      data = bytes;
+    }
     this.write(this.encoder.message(data, { binary, fragmentSize }));
     return true;
   }
@@ -322,6 +388,7 @@ export class Connection {
   terminate(): void {
     if (this.currentState === 'CLOSED') return;
     this.leaveOpenState();
+    this.compression?.close();
     this.requestShutdown('destroy');
   }
 
@@ -381,6 +448,8 @@ export class Connection {
     // decoder's code (unless one was already sent), then close the transport.
     if (!this.closeFrameSent) this.sendCloseFrame(error.closeCode, '');
     this.leaveOpenState();
+    // Nothing more is compressed or inflated on a failed connection.
+    this.compression?.close();
     this.closeCode = error.closeCode;
     this.closeReason = error.message;
     this.handlers.onProtocolError?.(error);
@@ -391,7 +460,7 @@ export class Connection {
   // ---- internals ----------------------------------------------------------------
 
   private acceptsInput(): boolean {
-    return this.currentState !== 'CLOSED' && !this.inputStopped && !this.decoderDestroyPending && this.decoder.state === 'open';
+    return this.currentState !== 'CLOSED' && !this.inputStopped && !this.inputFailed && !this.decoderDestroyPending && this.decoder.state === 'open';
   }
 
   private finishPush(): void {

@@ -28,6 +28,11 @@ export interface MessageOptions {
   binary?: boolean;
   /** Split into frames of at most this many payload bytes. Default 0: one frame. */
   fragmentSize?: number;
+  /**
+   * Set RSV1 on the message's first frame: the payload is compressed by a
+   * negotiated permessage-deflate (RFC 7692 §6). Default false.
+   */
+  rsv1?: boolean;
 }
 
 export interface FragmentOptions {
@@ -37,6 +42,8 @@ export interface FragmentOptions {
   fin: boolean;
 }
 
+/** RSV1 in a frame's first byte: set on a message's first frame by permessage-deflate (RFC 7692 §6). */
+const RSV1 = 0x40;
 const KEY_POOL_BYTES = 4096;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
 const SMALL_MASKED = 128;
@@ -93,7 +100,8 @@ export class Encoder {
     const binary = options.binary ?? typeof data !== 'string';
     const fragmentSize = options.fragmentSize ?? 0;
     if (!Number.isInteger(fragmentSize) || fragmentSize < 0) throw new RangeError('fragmentSize must be an integer >= 0');
-    return this.#frames(toBytes(data), binary ? OP_BINARY : OP_TEXT, true, fragmentSize);
+    // RSV1 travels in the first frame's byte 0 with the opcode (§5.2; RFC 7692 §6).
+    return this.#frames(toBytes(data), (binary ? OP_BINARY : OP_TEXT) | (options.rsv1 === true ? RSV1 : 0), true, fragmentSize);
   }
 
   /** Frames one piece of a message sent piece by piece; the first piece sets text or binary. */

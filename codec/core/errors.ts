@@ -49,7 +49,9 @@ export type ErrorCode =
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_TOO_MANY_FRAGMENTS'
   | 'WS_ERR_OUT_OF_MEMORY'
-  | 'WS_ERR_MEMORY_BUDGET';
+  | 'WS_ERR_MEMORY_BUDGET'
+  /** permessage-deflate (RFC 7692): the payload does not inflate. */
+  | 'WS_ERR_INVALID_COMPRESSED_DATA';
 
 /** A rule of RFC 6455 broken by the peer; close the connection with `closeCode`. */
 export class ProtocolError extends Error {

@@ -3,6 +3,7 @@
 // test, another runtime) can use them. Sans-I/O and runtime-neutral: the
 // SHA-1 is our own (sha1.ts) and keys come from crypto.getRandomValues.
 import { base64, fromBase64, sha1 } from './sha1.js';
+import { verifyDeflateResponse, type DeflateParams, type ResolvedPerMessageDeflateOptions } from './permessage-deflate.js';
 
 /** The GUID of RFC 6455 §1.3, appended to the client key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -30,7 +31,7 @@ export interface ValidUpgradeRequest {
   key: string;
   /** Sub-protocols the client offered, in its order of preference (§4.1 item 10). */
   protocols: string[];
-  /** The raw Sec-WebSocket-Extensions offer; this library negotiates none (§9.1). */
+  /** The raw Sec-WebSocket-Extensions offer (§9.1); permessage-deflate is negotiated from it with acceptDeflateOffer. */
   extensions: string;
   origin: string | undefined;
 }
@@ -173,6 +174,8 @@ export interface AcceptResponseOptions {
   key: string;
   /** The selected sub-protocol, if any (§4.2.2 item 5.3). */
   protocol?: string;
+  /** The accepted extensions, e.g. acceptDeflateOffer's `response` (§4.2.2 item 5.4, §9.1). */
+  extensions?: string;
   /** Extra headers, e.g. Set-Cookie. */
   headers?: Record<string, string>;
 }
@@ -187,6 +190,10 @@ export function buildAcceptResponse(options: AcceptResponseOptions): string {
   if (options.protocol !== undefined && options.protocol !== '') {
     assertHeaderSafe('Sec-WebSocket-Protocol', options.protocol);
     head += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  }
+  if (options.extensions !== undefined && options.extensions !== '') {
+    assertHeaderSafe('Sec-WebSocket-Extensions', options.extensions);
+    head += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
   }
   return head + headerLines(options.headers) + '\r\n';
 }
@@ -230,6 +237,8 @@ export interface UpgradeRequestOptions {
   /** Sub-protocols to offer, most preferred first. */
   protocols?: readonly string[];
   origin?: string;
+  /** A Sec-WebSocket-Extensions offer, e.g. buildDeflateOffer(options) (§9.1). */
+  extensions?: string;
   headers?: Record<string, string>;
   /** Use this key instead of a random one (tests only; §4.1 requires a fresh random key). */
   key?: string;
@@ -266,6 +275,10 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): UpgradeRequ
     assertHeaderSafe('Origin', options.origin);
     request += `Origin: ${options.origin}\r\n`;
   }
+  if (options.extensions !== undefined && options.extensions !== '') {
+    assertHeaderSafe('Sec-WebSocket-Extensions', options.extensions);
+    request += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+  }
   return { request: request + headerLines(options.headers) + '\r\n', key };
 }
 
@@ -275,7 +288,9 @@ export interface UpgradeResponseLike {
   headers: HandshakeHeaders;
 }
 
-export type UpgradeResponseVerification = { ok: true; protocol: string } | { ok: false; reason: string };
+export type UpgradeResponseVerification =
+  | { ok: true; protocol: string; /** Agreed permessage-deflate parameters, null when not negotiated. */ deflate: DeflateParams | null }
+  | { ok: false; reason: string };
 
 /**
  * Checks the server's answer to our handshake (§4.1, "the client MUST validate
@@ -286,6 +301,8 @@ export function verifyUpgradeResponse(
   response: UpgradeResponseLike,
   key: string,
   offeredProtocols: readonly string[] = [],
+  /** The permessage-deflate options we offered (null: we offered no extension). */
+  offeredDeflate: ResolvedPerMessageDeflateOptions | null = null,
 ): UpgradeResponseVerification {
   const { headers } = response;
   if (response.statusCode !== 101) {
@@ -300,16 +317,15 @@ export function verifyUpgradeResponse(
   if (headerValue(headers, 'sec-websocket-accept')?.trim() !== acceptKey(key)) {
     return { ok: false, reason: 'Invalid Sec-WebSocket-Accept header' };
   }
-  // §4.1 item 5 of the response checks: we offer no extensions, so any is an error.
-  if (parseTokenList(headerValue(headers, 'sec-websocket-extensions')).length > 0) {
-    return { ok: false, reason: 'Server accepted an extension that was not offered' };
-  }
+  // §4.1 item 5 of the response checks: only an extension we offered, as we offered it (RFC 7692 §7.1).
+  const extensions = verifyDeflateResponse(headerValue(headers, 'sec-websocket-extensions'), offeredDeflate);
+  if (!extensions.ok) return { ok: false, reason: extensions.reason };
   const protocolHeader = headerValue(headers, 'sec-websocket-protocol');
   const protocol = protocolHeader?.trim() ?? '';
   if (protocolHeader !== undefined && !offeredProtocols.includes(protocol)) {
     return { ok: false, reason: 'Server selected a sub-protocol that was not offered' };
   }
-  return { ok: true, protocol };
+  return { ok: true, protocol, deflate: extensions.params };
 }
 
 /** A parsed HTTP response head (status line and headers). */

@@ -19,3 +19,12 @@ export { createWebDecoderStream, createWebEncoderStream } from './web-streams.js
 export type { WebSocketStreamEvent, WebSocketStreamInput, DecoderStreamOptions, EncoderStreamOptions } from './stream-codec.js';
 export type { InboundExtension } from './extension.js';
 export { init } from './wasm.js';
+export {
+  PerMessageDeflate, PERMESSAGE_DEFLATE, DEFAULT_DEFLATE_THRESHOLD,
+  resolvePerMessageDeflate, parseExtensions, formatParams as formatDeflateParams, acceptDeflateOffer, buildDeflateOffer, verifyDeflateResponse,
+} from './permessage-deflate.js';
+export type {
+  PerMessageDeflateOptions, ResolvedPerMessageDeflateOptions, DeflateParams, DeflateAcceptance, ExtensionOffer,
+  DeflateResponseVerification, InflatedSink,
+} from './permessage-deflate.js';
+export type { CompressionProvider, RawDeflater, RawInflater, DeflaterOptions } from './compression.js';

@@ -4,6 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { buildAcceptResponse, buildRejectResponse, buildRejection, selectSubprotocol, validateUpgradeRequest } from '../core/handshake.js';
+import { acceptDeflateOffer, PerMessageDeflate, resolvePerMessageDeflate } from '../core/permessage-deflate.js';
+import { zlibProvider } from './zlib.js';
 import { WebSocket, type AcceptOptions } from './websocket.js';
 
 /** Answers a bad upgrade request with 400/426 and the reason, then drops the socket (§4.2.1). */
@@ -52,14 +54,27 @@ export function accept(
     const readMode = options.readMode ?? 'onread';
     if (readMode !== 'onread' && readMode !== 'data') throw new TypeError(`readMode must be 'onread' or 'data', got ${String(readMode)}`);
     const protocol = selectSubprotocol(validation.protocols, options.protocols ?? []);
+    // RFC 7692 §5: accept the first acceptable permessage-deflate offer, or decline
+    // them all (off by default on the server, as in ws; no zlib -> declined).
+    const deflateOptions = resolvePerMessageDeflate(options.perMessageDeflate, false);
+    const provider = deflateOptions === null ? null : zlibProvider();
+    const deflate = provider === null ? null : acceptDeflateOffer(validation.extensions, deflateOptions!);
     response = buildAcceptResponse({
       key: validation.key,
       ...(protocol === undefined ? {} : { protocol }),
+      ...(deflate === null ? {} : { extensions: deflate.response }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     });
     // Built before the 101 is written, so that any option it rejects is answered with 500.
     // Its first frames go out on the next tick, after the 101 written below.
-    webSocket = new WebSocket('server', options, { kind: 'server', socket, head, readMode, protocol: protocol ?? '' });
+    webSocket = new WebSocket('server', options, {
+      kind: 'server',
+      socket,
+      head,
+      readMode,
+      protocol: protocol ?? '',
+      compression: deflate === null ? null : new PerMessageDeflate('server', deflate.params, deflateOptions!, provider!),
+    });
   } catch (error) {
     rejectUpgrade(socket, buildRejectResponse(500, 'Internal Server Error'));
     throw error;

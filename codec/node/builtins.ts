@@ -10,3 +10,5 @@ export const lazyNet = (): typeof import('node:net') => load('node:net');
 export const lazyTls = (): typeof import('node:tls') => load('node:tls');
 export const lazyCrypto = (): typeof import('node:crypto') => load('node:crypto');
 export const lazyStream = (): typeof import('node:stream') => load('node:stream');
+export const lazyZlib = (): typeof import('node:zlib') => load('node:zlib');
+export const lazyBuffer = (): typeof import('node:buffer') => load('node:buffer');

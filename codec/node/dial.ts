@@ -6,6 +6,8 @@ import type * as tls from 'node:tls';
 import { lazyNet, lazyTls } from './builtins.js';
 import { onreadOption, type ReadTarget } from './onread.js';
 import { buildUpgradeRequest, parseResponseHead, verifyUpgradeResponse } from '../core/handshake.js';
+import { buildDeflateOffer, resolvePerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions, type ResolvedPerMessageDeflateOptions } from '../core/permessage-deflate.js';
+import { zlibProvider } from './zlib.js';
 
 /** Largest HTTP response head accepted from a server before giving up. */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -18,6 +20,8 @@ export interface DialOptions {
   origin?: string;
   /** Extra options for tls.connect (wss:), e.g. `ca`, `rejectUnauthorized`, `servername`. */
   tls?: tls.ConnectionOptions;
+  /** Offer permessage-deflate (RFC 7692). Default true on the client, as in ws. See README. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Checks a ws:/wss: (or http:/https:) URL; throws SyntaxError as the WHATWG WebSocket constructor does. */
@@ -40,12 +44,15 @@ export function dial(url: URL, options: DialOptions, readTarget: ReadTarget | un
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const defaultPort = port === (secure ? 443 : 80);
+  // Offered only where a compressor exists (zlib's synchronous handle, see zlib.ts).
+  const deflate = zlibProvider() === null ? null : resolvePerMessageDeflate(options.perMessageDeflate, true);
   const { request, key } = buildUpgradeRequest({
     host: defaultPort ? url.hostname : `${url.hostname}:${port}`,
     path: (url.pathname === '' ? '/' : url.pathname) + url.search,
     protocols: options.protocols ?? [],
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(deflate === null ? {} : { extensions: buildDeflateOffer(deflate) }),
   });
   const onread = readTarget === undefined ? undefined : onreadOption(readTarget);
   let socket: net.Socket;
@@ -64,23 +71,32 @@ export function dial(url: URL, options: DialOptions, readTarget: ReadTarget | un
     socket = lazyNet().connect({ host, port, ...(onread === undefined ? {} : { onread }) });
     socket.once('connect', () => socket.write(request));
   }
-  return { socket, handshake: new ClientHandshake(key, options.protocols ?? []) };
+  return { socket, handshake: new ClientHandshake(key, options.protocols ?? [], deflate) };
 }
 
 export type HandshakeProgress =
   | { done: false }
-  | { done: true; protocol: string; headers: Record<string, string>; rest: Uint8Array };
+  | {
+    done: true;
+    protocol: string;
+    headers: Record<string, string>;
+    rest: Uint8Array;
+    /** permessage-deflate as agreed, with the options offered; null when not negotiated. */
+    deflate: { params: DeflateParams; options: ResolvedPerMessageDeflateOptions } | null;
+  };
 
 /** Accumulates the server's response head and verifies it (§4.1 "the client MUST validate the server's response"). */
 export class ClientHandshake {
   readonly #key: string;
   readonly #offeredProtocols: readonly string[];
+  readonly #offeredDeflate: ResolvedPerMessageDeflateOptions | null;
   #pending: Uint8Array[] = [];
   #length = 0;
 
-  constructor(key: string, offeredProtocols: readonly string[]) {
+  constructor(key: string, offeredProtocols: readonly string[], offeredDeflate: ResolvedPerMessageDeflateOptions | null = null) {
     this.#key = key;
     this.#offeredProtocols = offeredProtocols;
+    this.#offeredDeflate = offeredDeflate;
   }
 
   /** Takes response bytes (copied if they must be kept); throws an Error when the response is refused. */
@@ -94,10 +110,11 @@ export class ClientHandshake {
       this.#pending = [bytes];
       return { done: false };
     }
-    const verdict = verifyUpgradeResponse(head, this.#key, this.#offeredProtocols);
+    const verdict = verifyUpgradeResponse(head, this.#key, this.#offeredProtocols, this.#offeredDeflate);
     if (!verdict.ok) throw new Error(verdict.reason);
     this.#pending = [];
     // Frames that arrived in the same read as the response head (§4.1: data may follow at once).
-    return { done: true, protocol: verdict.protocol, headers: head.headers, rest: bytes.subarray(head.headBytes) };
+    const deflate = verdict.deflate === null ? null : { params: verdict.deflate, options: this.#offeredDeflate! };
+    return { done: true, protocol: verdict.protocol, headers: head.headers, rest: bytes.subarray(head.headBytes), deflate };
   }
 }

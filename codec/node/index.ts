@@ -6,3 +6,4 @@ export type { WebSocketOptions, AcceptOptions, ConnectOptions, SendOptions, Sock
 export { accept, acceptAsync } from './accept.js';
 export type { AsyncAcceptOptions, VerifyUpgrade, UpgradeVerdict } from './accept.js';
 export { createDecoderStream, createEncoderStream } from './streams.js';
+export { zlibProvider } from './zlib.js';

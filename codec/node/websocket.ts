@@ -6,6 +6,8 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionHandlers, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
 import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
+import { PerMessageDeflate, formatParams, type PerMessageDeflateOptions } from '../core/permessage-deflate.js';
+import { zlibProvider } from './zlib.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
 import { switchToOnread, type ReadTarget } from './onread.js';
 import { isWasmMemory } from '../core/wasm.js';
@@ -35,6 +37,11 @@ export interface WebSocketOptions extends LimitOptions, BehaviourOptions {
   zeroCopy?: boolean;
   /** @deprecated Use `zeroCopy` (`copy: false` is `zeroCopy: true`). */
   copy?: boolean;
+  /**
+   * permessage-deflate (RFC 7692) with node:zlib: false, true, or options (README,
+   * "permessage-deflate"). Default false for accept(), true for connect(), as in ws.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export interface AcceptOptions extends WebSocketOptions {
@@ -61,12 +68,14 @@ export interface SendOptions {
   binary?: boolean;
   /** Split the message into frames of at most this many payload bytes (§5.4). Default 0 = one frame. */
   fragmentSize?: number;
+  /** With permessage-deflate negotiated: false sends this message uncompressed. Default true (threshold applies). */
+  compress?: boolean;
 }
 
 
 /** @internal How a WebSocket gets its socket: an upgraded server socket, or a client URL. */
 export type WebSocketTransport =
-  | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string }
+  | { kind: 'server'; socket: Duplex; head: Uint8Array | undefined; readMode: SocketReadMode; protocol: string; compression?: PerMessageDeflate | null }
   | { kind: 'client'; url: URL; options: ConnectOptions };
 
 /** Close code sent when one of the application's listeners throws (§7.4.1 "unexpected condition"). */
@@ -215,7 +224,12 @@ export class WebSocket extends EventEmitter {
     this.#copyPayloads = options.zeroCopy !== undefined ? !options.zeroCopy : (options.copy ?? true);
     this.#events = new WebSocket.#Events(this);
     // An upgraded socket (accept(), or a client whose handshake ran elsewhere) starts OPEN.
-    this.#connection = new Connection({ ...options, role, open: transport.kind === 'server' }, this.#events);
+    this.#connection = new Connection({
+      ...options,
+      role,
+      open: transport.kind === 'server',
+      ...(transport.kind === 'server' && transport.compression != null ? { compression: transport.compression } : {}),
+    }, this.#events);
     if (transport.kind === 'server') {
       this.protocol = transport.protocol;
       this.#attachServerSocket(transport.socket, transport.head, transport.readMode);
@@ -226,6 +240,12 @@ export class WebSocket extends EventEmitter {
 
   get readyState(): WebSocketReadyState {
     return READY_STATE[this.#connection.state];
+  }
+
+  /** The negotiated extensions as in Sec-WebSocket-Extensions ('' if none), e.g. 'permessage-deflate'. */
+  get extensions(): string {
+    const deflate = this.#connection.perMessageDeflate;
+    return deflate === null ? '' : formatParams(deflate.params);
   }
 
   /** Bytes sent but not yet taken by the kernel: this tick's write batch plus the socket's buffer. */
@@ -247,7 +267,7 @@ export class WebSocket extends EventEmitter {
    * Throws while CONNECTING.
    */
   send(data: Uint8Array | string, options: SendOptions = {}): boolean {
-    return this.#accepted(this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0));
+    return this.#accepted(this.#connection.send(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0, options.compress ?? true));
   }
 
   /** Sends a ping; returns as send() does. */
@@ -347,7 +367,9 @@ export class WebSocket extends EventEmitter {
     this.#handshake = null;
     this.#clearHandshakeTimer();
     this.protocol = progress.protocol;
-    this.#connection.open();
+    const deflate = progress.deflate;
+    const provider = deflate === null ? null : zlibProvider();
+    this.#connection.open(deflate === null || provider === null ? undefined : new PerMessageDeflate('client', deflate.params, deflate.options, provider));
     this.#emitGuarded('open');
     if (progress.rest.length > 0) this.#connection.push(progress.rest);
   }

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import * as net from 'node:net';
 import { spawn } from 'node:child_process';
+import { DeflatePeer } from './autobahn-deflate.mjs';
 
 export const OK = 'OK';
 export const NON_STRICT = 'NON-STRICT';
@@ -110,6 +111,9 @@ export class FrameParser {
     this.chunks = [];
     this.length = 0;
     this.violations = [];
+    /** permessage-deflate negotiated: RSV1 is allowed on the first frame of a data message (RFC 7692 §6). */
+    this.allowRsv1 = false;
+    this.inMessage = false;
   }
 
   push(chunk) {
@@ -176,7 +180,9 @@ export class FrameParser {
       payload = unmasked;
     }
     if (masked !== this.expectMasked) this.violations.push(`frame opcode ${opcode} mask bit ${masked ? 1 : 0} (expected ${this.expectMasked ? 1 : 0})`);
-    if (rsv !== 0) this.violations.push(`frame opcode ${opcode} has RSV=${rsv}`);
+    const firstOfMessage = (opcode === 1 || opcode === 2) && !this.inMessage;
+    if (opcode === 1 || opcode === 2 || opcode === 0) this.inMessage = !fin;
+    if (rsv !== 0 && !(rsv === 4 && this.allowRsv1 && firstOfMessage)) this.violations.push(`frame opcode ${opcode} has RSV=${rsv}`);
     return { fin, rsv, opcode, masked, payload, header: raw.subarray(0, Math.min(raw.length, o + keyLength)) };
   }
 }
@@ -265,10 +271,17 @@ export class FuzzCase {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  static async open(port, id, description = '', path = '/') {
+  static async open(port, id, description = '', path = '/', { extensions } = {}) {
     const c = new FuzzCase(id, description, 'client');
+    c.offer = extensions;
     await c.#connect(port, path);
     return c;
+  }
+
+  /** permessage-deflate was agreed with `params` (autobahn-deflate.mjs): compress and inflate from now on. */
+  useDeflate(params) {
+    this.deflate = new DeflatePeer(params, this.role);
+    this.parser.allowRsv1 = true;
   }
 
   /**
@@ -318,7 +331,8 @@ export class FuzzCase {
         socket.write(
           `GET ${path} HTTP/1.1\r\nUser-Agent: AutobahnTestSuite/0.8.2-0.10.9\r\nHost: 127.0.0.1:${port}\r\n` +
             `Upgrade: WebSocket\r\nConnection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n` +
-            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+            (this.offer ? `Sec-WebSocket-Extensions: ${this.offer}\r\n` : '') + '\r\n',
         );
       });
       socket.on('data', (chunk) => {
@@ -338,6 +352,7 @@ export class FuzzCase {
         if ((headers.upgrade ?? '').toLowerCase() !== 'websocket') return reject(new Error(`${this.id}: bad Upgrade header`));
         if (!/\bupgrade\b/i.test(headers.connection ?? '')) return reject(new Error(`${this.id}: bad Connection header`));
         if (headers['sec-websocket-accept'] !== acceptKey(key)) return reject(new Error(`${this.id}: bad Sec-WebSocket-Accept`));
+        this.responseExtensions = headers['sec-websocket-extensions'];
         this.state = 'OPEN';
         this.t0 = performance.now();
         resolve();
@@ -415,15 +430,18 @@ export class FuzzCase {
   }
 
   /** A whole message, optionally fragmented (Autobahn's sendMessage(fragmentSize)). */
-  sendMessage(payload, { binary = false, fragmentSize = 0 } = {}) {
-    const data = Buffer.from(payload);
+  sendMessage(payload, { binary = false, fragmentSize = 0, compress = false } = {}) {
+    let data = Buffer.from(payload);
     const opcode = binary ? 2 : 1;
-    if (!fragmentSize || data.length <= fragmentSize) return this.write(this.frame({ opcode, payload: data }));
+    // permessage-deflate: the compressed payload, RSV1 on the first frame only (RFC 7692 §6).
+    const rsv = compress ? 4 : 0;
+    if (compress) data = this.deflate.compress(data);
+    if (!fragmentSize || data.length <= fragmentSize) return this.write(this.frame({ opcode, payload: data, rsv }));
     const frames = [];
     for (let i = 0; i < data.length; i += fragmentSize) {
       const first = i === 0;
       const last = i + fragmentSize >= data.length;
-      frames.push(this.frame({ opcode: first ? opcode : 0, fin: last, payload: data.subarray(i, i + fragmentSize) }));
+      frames.push(this.frame({ opcode: first ? opcode : 0, fin: last, rsv: first ? rsv : 0, payload: data.subarray(i, i + fragmentSize) }));
     }
     return this.write(Buffer.concat(frames));
   }
@@ -516,7 +534,8 @@ export class FuzzCase {
     }
     if (opcode === 1 || opcode === 2) {
       if (this.fragments !== null) this.violations.push('new data frame inside a fragmented message from server');
-      if (fin) return this.#message(payload, opcode === 2);
+      this.compressed = frame.rsv === 4;
+      if (fin) return this.#message(this.compressed ? this.#inflate(payload) : payload, opcode === 2);
       this.fragments = [payload];
       this.fragmentsLength = payload.length;
       this.fragmentsBinary = opcode === 2;
@@ -532,11 +551,20 @@ export class FuzzCase {
       if (fin) {
         const data = Buffer.concat(this.fragments, this.fragmentsLength);
         this.fragments = null;
-        this.#message(data, this.fragmentsBinary);
+        this.#message(this.compressed ? this.#inflate(data) : data, this.fragmentsBinary);
       }
       return;
     }
     this.violations.push(`reserved data opcode ${opcode} from server`);
+  }
+
+  #inflate(data) {
+    try {
+      return this.deflate.decompress(data);
+    } catch (error) {
+      this.violations.push(`compressed message does not inflate: ${error.message}`);
+      return Buffer.alloc(0);
+    }
   }
 
   #message(data, binary) {
