@@ -7,7 +7,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
-import { acceptKey, validateUpgradeRequest } from '../core/handshake.js';
+import { acceptKey, headerValue, validateUpgradeRequest } from '../core/handshake.js';
+import { acceptDeflateOffer } from '../core/permessage-deflate.js';
+import { deflateSession, resolveWsDeflate, type WsPerMessageDeflateOptions } from './deflate.js';
 import type { TypedOn } from './events.js';
 import { WebSocket, kAttach, DEFAULT_MAX_PAYLOAD, type WebSocketBaseOptions } from './websocket.js';
 
@@ -49,8 +51,8 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   verifyClient?: VerifyClient;
   /** Pick the sub-protocol from the client's offer; false: none. Default: the first offered. */
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
-  /** Accepted and ignored for now: no extension is negotiated (see README, wsframe/ws). */
-  perMessageDeflate?: boolean | object;
+  /** permessage-deflate (RFC 7692), as in ws: false (default), true, or ws's options object. */
+  perMessageDeflate?: boolean | WsPerMessageDeflateOptions;
   /** The class of the connections (a subclass of wsframe/ws WebSocket). */
   WebSocket?: T;
 }
@@ -262,12 +264,17 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
       }
     }
+    // RFC 7692 §5: the first acceptable permessage-deflate offer, if compression is on.
+    const deflateOptions = resolveWsDeflate(this.options.perMessageDeflate as boolean | WsPerMessageDeflateOptions | undefined, false);
+    const deflate = deflateOptions === null ? null : acceptDeflateOffer(headerValue(request.headers, 'sec-websocket-extensions'), deflateOptions);
+    if (deflate !== null) headers.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
     this.emit('headers', headers, request);
     socket.write(headers.concat('\r\n').join('\r\n'));
     socket.removeListener('error', destroySocket);
     const Class = (this.options.WebSocket ?? WebSocket) as typeof WebSocket;
     const client = new Class(null) as InstanceType<T>;
-    client[kAttach](socket, head.length > 0 ? head : undefined, protocol, this.options, 'server');
+    const compression = deflate === null ? null : deflateSession('server', deflate.params, deflateOptions!);
+    client[kAttach](socket, head.length > 0 ? head : undefined, protocol, this.options, 'server', compression);
     if (this.options.clientTracking) {
       this.clients.add(client);
       client.on('close', () => {

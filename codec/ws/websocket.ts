@@ -10,6 +10,8 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { generateKey, verifyUpgradeResponse } from '../core/handshake.js';
+import { buildDeflateOffer, type PerMessageDeflate } from '../core/permessage-deflate.js';
+import { deflateSession, resolveWsDeflate, type WsPerMessageDeflateOptions } from './deflate.js';
 import { WebSocket as NodeWebSocket, type WebSocketReadyState } from '../node/websocket.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike, type TypedOn } from './events.js';
 
@@ -65,8 +67,8 @@ export interface ClientOptions extends WebSocketBaseOptions, Omit<https.RequestO
   maxRedirects?: number;
   /** Accepted; must be 13 (the only version of RFC 6455). */
   protocolVersion?: number;
-  /** Accepted and ignored: wsframe offers no extension (see README, wsframe/ws). */
-  perMessageDeflate?: boolean | object;
+  /** permessage-deflate (RFC 7692), as in ws: offered by default (true), false, or ws's options object. */
+  perMessageDeflate?: boolean | WsPerMessageDeflateOptions;
   /** Accepted; the handshake always uses 13. */
   host?: string;
   /** Custom mask generator: accepted and ignored (wsframe masks in WebAssembly with crypto-random keys). */
@@ -78,7 +80,7 @@ export interface ClientOptions extends WebSocketBaseOptions, Omit<https.RequestO
 export interface SendOptions {
   /** Binary (default unless data is a string) or text. */
   binary?: boolean;
-  /** Accepted and ignored (no compression is negotiated). */
+  /** With permessage-deflate negotiated: false sends this message uncompressed. Default true (at or above the threshold). */
   compress?: boolean;
   /** false: the data is a fragment; it is sent with the fragments that follow, as one message, once one has fin true. */
   fin?: boolean;
@@ -197,9 +199,10 @@ export class WebSocket extends EventEmitter {
     return this.#native?.bufferedAmount ?? 0;
   }
 
-  /** Negotiated extensions: always '' (wsframe/ws negotiates none yet). */
+  /** Names of the negotiated extensions, comma-separated as in ws ('' if none): 'permessage-deflate'. */
   get extensions(): string {
-    return '';
+    const agreed = this.#native?.extensions ?? '';
+    return agreed === '' ? '' : agreed.split(',').map((element) => element.split(';')[0]!.trim()).join();
   }
 
   get protocol(): string {
@@ -267,10 +270,10 @@ export class WebSocket extends EventEmitter {
       const message = Buffer.concat(this.#fragments!);
       const messageBinary = this.#fragmentsBinary;
       this.#fragments = null;
-      this.#afterWrite(this.#native.send(message, { binary: messageBinary }), cb);
+      this.#afterWrite(this.#native.send(message, { binary: messageBinary, compress: options?.compress !== false }), cb);
       return;
     }
-    this.#afterWrite(this.#native.send(payload, { binary }), cb);
+    this.#afterWrite(this.#native.send(payload, { binary, compress: options?.compress !== false }), cb);
   }
 
   ping(data?: Data, mask?: boolean | SendCallback, cb?: SendCallback): void {
@@ -430,7 +433,7 @@ export class WebSocket extends EventEmitter {
   // ---- wiring -------------------------------------------------------------------------------
 
   /** @internal Takes an upgraded socket (server side, or a client after its 101). */
-  [kAttach](socket: Duplex, head: Uint8Array | undefined, protocol: string, options: WebSocketBaseOptions, role: 'server' | 'client'): void {
+  [kAttach](socket: Duplex, head: Uint8Array | undefined, protocol: string, options: WebSocketBaseOptions, role: 'server' | 'client', compression: PerMessageDeflate | null = null): void {
     this.#socket = socket;
     this.#protocol = protocol;
     if (this.#isServer) this.#zeroCopy = options.zeroCopy ?? false;
@@ -442,7 +445,7 @@ export class WebSocket extends EventEmitter {
         maxMessageSize: maxPayload === 0 ? Infinity : maxPayload,
         autoPong: options.autoPong ?? true,
       },
-      { kind: 'server', socket, head, readMode: 'onread', protocol },
+      { kind: 'server', socket, head, readMode: 'onread', protocol, compression },
     );
     this.#native = native;
     this.#state = 1;
@@ -591,6 +594,9 @@ export class WebSocket extends EventEmitter {
       Upgrade: 'websocket',
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+    // ws offers permessage-deflate by default (RFC 7692 §5).
+    const deflateOptions = resolveWsDeflate(_deflate as boolean | WsPerMessageDeflateOptions | undefined, true);
+    if (deflateOptions !== null) headers['Sec-WebSocket-Extensions'] = buildDeflateOffer(deflateOptions);
     if (origin !== undefined) headers.Origin = origin;
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const request = (secure ? lazyHttps() : lazyHttp()).request({
@@ -662,6 +668,7 @@ export class WebSocket extends EventEmitter {
         { statusCode: response.statusCode ?? 0, headers: response.headers },
         key,
         protocols,
+        deflateOptions,
       );
       if (!verdict.ok) {
         socket.destroy();
@@ -671,7 +678,8 @@ export class WebSocket extends EventEmitter {
         return;
       }
       this.#socket = socket;
-      this[kAttach](socket, head.length > 0 ? head : undefined, verdict.protocol, options, 'client');
+      const compression = verdict.deflate === null ? null : deflateSession('client', verdict.deflate, deflateOptions!);
+      this[kAttach](socket, head.length > 0 ? head : undefined, verdict.protocol, options, 'client', compression);
       this.#state = 1;
     });
     if (redirects > 0 && this.listenerCount('redirect') > 0) this.emit('redirect', url.href, request);
