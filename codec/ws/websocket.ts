@@ -463,9 +463,10 @@ export class WebSocket extends EventEmitter {
       const buffer = this.#zeroCopy ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
       data = type === 'fragments' ? [buffer] : buffer;
     } else if (type === 'arraybuffer') {
-      data = view.slice().buffer;
+      // Uint8Array's slice copies; a Buffer's (a reassembled message) would alias the decoder's buffer.
+      data = Uint8Array.prototype.slice.call(view).buffer;
     } else {
-      data = new Blob([view.slice()]);
+      data = new Blob([Uint8Array.prototype.slice.call(view)]);
     }
     this.emit('message', data, binary);
   };
