@@ -309,15 +309,16 @@ export class Decoder {
     if (!fin) return;
     // The message leaves the budget: it is the caller's now, or goes back to
     // the pool once the handler returns.
-    const data = need === buf.length ? buf : buf.subarray(0, need);
     this.#sizeHint = need;
     this.#dropMessage();
     if (this.#ownMessages) {
-      this.#onMessage(data, (kind & FLAG_BINARY) !== 0);
+      this.#onMessage(need === buf.length ? buf : buf.subarray(0, need), (kind & FLAG_BINARY) !== 0);
       return;
     }
     try {
-      this.#onMessage(data, (kind & FLAG_BINARY) !== 0);
+      // A plain Uint8Array, not the Node Buffer it views: its slice() copies
+      // (a Buffer's would alias the recycled memory).
+      this.#onMessage(new Uint8Array(buf.buffer, buf.byteOffset, need), (kind & FLAG_BINARY) !== 0);
     } finally {
       returnBuffer(buf);
     }
