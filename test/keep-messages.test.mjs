@@ -112,6 +112,17 @@ describe('Connection', () => {
   test('default: views, right during the handler', () => {
     assertKept(run(false), 'Connection copies');
   });
+  test('default: a server echoing recycled views queues copies (frames written are intact after every message)', () => {
+    const written = [];
+    const c = new Connection({ role: 'server', open: true, onWrite: (chunks) => { written.push(...chunks); }, onShutdown() {}, onMessage: (data) => c.send(data) });
+    for (const chunk of pushes()) c.push(Uint8Array.from(chunk));
+    const echoed = [];
+    // (Echoes are single frames: views of the input area, copied.)
+    const client = new Decoder({ role: 'client', onMessage: (data) => echoed.push(Uint8Array.prototype.slice.call(data)) });
+    client.push(Buffer.concat(written));
+    client.destroy();
+    assertKept(echoed, 'echoes');
+  });
 });
 
 describe('stream adapters', () => {
