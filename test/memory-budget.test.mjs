@@ -153,23 +153,20 @@ test('recycling decoders: a message takes an idle pooled buffer and holds its wh
   const buffers = [];
   const d = new Decoder({ onMessage: (data) => { lens.push(data.length); buffers.push(data.buffer); } });
   t.after(() => d.destroy());
-  // Frames under 128 KiB: each arrives in one parse slice.
-  const first = buildFrame({ opcode: OP.BINARY, fin: false, payload: patternBytes(100 * 1024, 1), mask: KEY });
-  const lastOf = (n) => buildFrame({ opcode: OP.CONT, payload: patternBytes(n, 2), mask: KEY });
-  d.push(first.slice());
-  d.push(lastOf(20 * 1024).slice());
+  // 20 MiB: larger than any buffer earlier tests left idle, so the one it ends in is the only candidate below.
+  d.push(buildFrame({ opcode: OP.BINARY, fin: false, payload: patternBytes(10 * MiB, 1), mask: KEY }));
+  d.push(buildFrame({ opcode: OP.CONT, payload: patternBytes(10 * MiB, 2), mask: KEY }));
   assert.equal(Decoder.heldMessageBytes(), 0);
-  // The next message starts with the last one's size (120 KiB): the pooled buffer that big is taken.
-  d.push(buildFrame({ opcode: OP.BINARY, fin: false, payload: patternBytes(1000, 3), mask: KEY }));
-  // (At least 120 KiB, at most twice: an idle buffer left by earlier tests may be a little bigger.)
   const capacity = buffers[0].byteLength;
-  assert.ok(capacity >= 120 * 1024 && capacity <= 240 * 1024, `capacity ${capacity}`);
+  assert.ok(capacity >= 20 * MiB && capacity <= 40 * MiB, `capacity ${capacity}`);
+  // The next message starts with the last one's size (20 MiB): the idle buffer is taken.
+  d.push(buildFrame({ opcode: OP.BINARY, fin: false, payload: patternBytes(1000, 3), mask: KEY }));
   assert.equal(Decoder.heldMessageBytes(), capacity, 'the pooled buffer counts while the message is incomplete');
-  d.push(lastOf(10).slice());
+  d.push(buildFrame({ opcode: OP.CONT, payload: patternBytes(10, 4), mask: KEY }));
   assert.equal(Decoder.heldMessageBytes(), 0);
-  assert.deepEqual(lens, [120 * 1024, 1010]);
-  assert.equal(buffers[1], buffers[0], 'the second message reused the first one\'s buffer');
-  // A budget too small for the pooled buffer: the message gets a buffer of what it needs, or fails with 1013.
+  assert.deepEqual(lens, [20 * MiB, 1010]);
+  assert.ok(buffers[1] === buffers[0], 'the second message reused the first one\'s buffer');
+  // A budget too small for an idle buffer: the message gets a buffer of what it needs, or fails with 1013.
   Decoder.setMemoryBudget(2000);
   d.push(buildFrame({ opcode: OP.BINARY, fin: false, payload: patternBytes(1000, 3), mask: KEY }));
   assert.equal(Decoder.heldMessageBytes(), 1000);

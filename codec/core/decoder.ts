@@ -342,8 +342,9 @@ export class Decoder {
       return null;
     }
     // A recycling decoder first looks for an idle, already resident buffer:
-    // at least `size`, at most twice that (or what the budget allows).
-    let buf = this.#ownMessages ? null : takeBuffer(size, Math.min(2 * size, memoryBudget - heldBytes + oldBytes));
+    // at least `size`, at most twice that or the message's known length
+    // (nothing new is allocated for it), and what the budget allows.
+    let buf = this.#ownMessages ? null : takeBuffer(size, Math.min(Math.max(2 * size, total === Infinity ? 0 : total), memoryBudget - heldBytes + oldBytes));
     if (buf !== null) {
       size = buf.length;
     } else {

@@ -8,12 +8,16 @@
 // them at any full collection, so memory still goes back to the system when
 // traffic stops or peers leave. They are not counted in the decoders' memory
 // budget (that counts bytes held by incomplete messages); the pool itself is
-// capped in count and bytes.
+// capped in count and bytes (past them the smallest idle buffers leave).
 
-/** Most idle buffers kept. */
-const MAX_BUFFERS = 8;
-/** Most idle bytes kept (a buffer larger than this is never kept). */
-const MAX_BYTES = 64 << 20;
+/**
+ * Most idle buffers kept, and their most bytes (a larger buffer is never
+ * kept): enough for one message of the default maxMessageSize (64 MiB) and
+ * the run of buffers it outgrew on the way (64 KiB doubling: 11 buffers), so
+ * that repeated large messages fault nothing in.
+ */
+const MAX_BUFFERS = 16;
+const MAX_BYTES = 128 << 20;
 
 interface Idle {
   ref: WeakRef<Uint8Array>;
@@ -62,13 +66,23 @@ function ownsItsMemory(buf: Uint8Array): boolean {
   return buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
 }
 
-/** Gives a buffer no one uses any more back to the pool (oldest idle buffers leave first past the caps). */
+/**
+ * Gives a buffer no one uses any more back to the pool. Past the caps the
+ * smallest idle buffers leave first (the newcomer included): a large buffer
+ * is the expensive one to fault in again, and a growing message returns a
+ * run of smaller ones that must not push it out.
+ */
 export function returnBuffer(buf: Uint8Array): void {
   if (!hasWeakRef || buf.length > MAX_BYTES || !ownsItsMemory(buf)) return;
   recyclable.add(buf.buffer);
   idle.push({ ref: new WeakRef(buf), bytes: buf.length });
   idleBytes += buf.length;
-  while (idle.length > MAX_BUFFERS || idleBytes > MAX_BYTES) idleBytes -= idle.shift()!.bytes;
+  while (idle.length > MAX_BUFFERS || idleBytes > MAX_BYTES) {
+    let smallest = 0;
+    for (let i = 1; i < idle.length; i++) if (idle[i]!.bytes < idle[smallest]!.bytes) smallest = i;
+    idleBytes -= idle[smallest]!.bytes;
+    idle.splice(smallest, 1);
+  }
 }
 
 /** Marks a buffer a recycling decoder fills: views of it are decoder memory from the first message on. */
