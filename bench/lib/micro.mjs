@@ -45,10 +45,11 @@ export function memcpyTask(id = 'memcpy') {
 }
 
 /** A wsframe Decoder wired to a message callback; errors are rethrown from push. */
-function makeOurs(impl, onMessage) {
+function makeOurs(impl, onMessage, { ownMessages = false } = {}) {
   let err = null;
   const d = new impl.Decoder({
     role: 'server',
+    ownMessages,
     maxMessageSize: 64 * MiB,
     onMessage,
     onPing() {}, onPong() {}, onClose() {},
@@ -89,7 +90,7 @@ function decodeTask(id, { impl, kind, stream, chunkSize, expected, deliver = 'vi
   const sum = new Checksum();
   const dv = kind === 'ws'
     ? makeWs((data, isBinary) => sum.add(data, isBinary))
-    : makeOurs(impl, (data, binary) => sum.add(deliver === 'copy' ? data.slice() : data, binary));
+    : makeOurs(impl, (data, binary) => sum.add(deliver === 'copy' ? data.slice() : data, binary), { ownMessages: deliver === 'copy' });
   for (const c of chunks) dv.push(c);
   dv.destroy();
   if (!sum.equals(expected)) throw new Error(`${id}: delivered ${sum}, expected ${expected} — decoder output is wrong, refusing to time it`);
@@ -98,13 +99,13 @@ function decodeTask(id, { impl, kind, stream, chunkSize, expected, deliver = 'vi
 
   // --- timed task
   let count = 0, bytes = 0, keep = null;
-  // An owned copy: what a user keeping the data does. Messages that are already
-  // owned (reassembled ones, see README "View lifetimes") need none.
+  // An owned copy: what a user keeping the data does. It asks for owned
+  // messages (ownMessages): reassembled ones then need no copy (README "View lifetime").
   const isView = typeof impl.Decoder.isDecoderMemory === 'function' ? (data) => impl.Decoder.isDecoderMemory(data) : () => true;
   const d = kind === 'ws'
     ? makeWs((data) => { count++; bytes += data.length; })
     : deliver === 'copy'
-      ? makeOurs(impl, (data) => { keep = isView(data) ? data.slice() : data; count++; bytes += keep.length; })
+      ? makeOurs(impl, (data) => { keep = isView(data) ? data.slice() : data; count++; bytes += keep.length; }, { ownMessages: true })
       : makeOurs(impl, (data) => { count++; bytes += data.length; });
   return {
     task: {

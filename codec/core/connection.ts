@@ -8,7 +8,7 @@ import { isSendableCloseCode, type ProtocolError } from './errors.js';
 import { detachFromWasm } from './bytes.js';
 import type { InboundExtension } from './extension.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
-import { resolveBehaviour, resolveLimits, type BehaviourOptions, type LimitOptions, type Role } from './options.js';
+import { resolveBehaviour, resolveLimits, type BehaviourOptions, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
 
 /** The WebSocket readyState values (RFC 6455 §4.1, §7). */
 export type ConnectionState = 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
@@ -52,7 +52,11 @@ export interface ConnectionHandlers {
   onShutdown(how: TransportShutdown): void;
   /** Start (ms > 0) or cancel (ms = 0) one of the timers; call `timerFired(kind)` when it expires. */
   onTimer?(kind: ConnectionTimer, ms: number): void;
-  /** A whole message; `data` is a view valid only until this handler returns. */
+  /**
+   * A whole message; `data` is a view valid only until this handler returns,
+   * unless `ownMessages` is set (then a message reassembled from several
+   * frames or reads is owned; one that arrived whole in a read is still a view).
+   */
   onMessage?(data: Uint8Array, binary: boolean): void;
   /**
    * Streaming delivery, used instead of onMessage when given: payload pieces as
@@ -72,7 +76,7 @@ export interface ConnectionHandlers {
 }
 
 /** Everything a Connection takes but its handlers. */
-export interface ConnectionSettings extends LimitOptions, BehaviourOptions {
+export interface ConnectionSettings extends LimitOptions, BehaviourOptions, DeliveryOptions {
   /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
   role: ConnectionRole;
   /** Mask key source for the client role (inject for deterministic output in tests). */
@@ -172,6 +176,7 @@ export class Connection {
       role: this.role,
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
+      ...(options.ownMessages === undefined ? {} : { ownMessages: options.ownMessages }),
       ...(extension === undefined ? {} : { extension }),
       ...(this.handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
       onMessage: (data, binary) => this.receivedMessage(data, binary),

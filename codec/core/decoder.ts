@@ -7,8 +7,10 @@
 // streamed piece (onFragment, extension data) and every control payload is a
 // view of WebAssembly memory, valid until the handler returns (and not across
 // a push into any decoder from inside the handler); `data.slice()` keeps a
-// copy. A message reassembled from several frames or pushes is an owned
-// Uint8Array (see Decoder.isDecoderMemory): keep it as it is.
+// copy. A message reassembled from several frames or pushes is, by default, a
+// view of a recycled buffer (message-pool.ts), valid until the handler
+// returns as well; with `ownMessages: true` it is an owned Uint8Array that is
+// never written again (see Decoder.isDecoderMemory): keep it as it is.
 //
 // Reassembly happens here, not in WebAssembly: the shared linear memory never
 // shrinks and cannot pass 4 GiB, while an owned buffer per message goes back
@@ -24,12 +26,13 @@ import {
   TABLE_HEAD, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
   STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from './generated/wasm-interface.js';
-import { resolveLimits, resolveRole, type LimitOptions, type Role } from './options.js';
+import { resolveLimits, resolveOwnMessages, resolveRole, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
+import { takeBuffer, returnBuffer, markRecyclable, isRecyclable } from './message-pool.js';
 import type { InboundExtension } from './extension.js';
 
 export type { Role } from './options.js';
 
-export interface DecoderOptions extends LimitOptions {
+export interface DecoderOptions extends LimitOptions, DeliveryOptions {
   /** 'server' expects masked frames (from a client), 'client' unmasked ones. Default 'server'. */
   role?: Role;
   /** A whole message; text has been validated as UTF-8. */
@@ -126,6 +129,8 @@ export class Decoder {
   #peakMessage = 0;
   /** Length of the last reassembled message: the first buffer of the next one is that big (peers repeat sizes). */
   #sizeHint = 0;
+  /** The consumer keeps messages: reassembly buffers are handed over, never recycled. */
+  #ownMessages: boolean;
 
   constructor(options: DecoderOptions = {}) {
     const role = resolveRole(options.role);
@@ -138,6 +143,7 @@ export class Decoder {
     this.#onClose = options.onClose ?? noop;
     this.#onError = options.onError ?? noop;
     this.#extension = options.extension ?? null;
+    this.#ownMessages = resolveOwnMessages(options);
     this.#wasm = getWasm();
     this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments, this.#extension?.rsvBits ?? 0);
     refreshViews();
@@ -242,9 +248,13 @@ export class Decoder {
     return memoryBytes();
   }
 
-  /** True when `view` is a view of decoder memory (valid only until its handler returns). */
+  /**
+   * True when `view` is a view of decoder memory, valid only until its handler
+   * returns: WebAssembly memory, or a recycled reassembly buffer (decoders
+   * without `ownMessages`).
+   */
   static isDecoderMemory(view: ArrayBufferView): boolean {
-    return isWasmMemory(view);
+    return isWasmMemory(view) || isRecyclable(view);
   }
 
   /**
@@ -297,11 +307,21 @@ export class Decoder {
     this.#messageLength = need;
     if (need > this.#peakMessage) this.#peakMessage = need;
     if (!fin) return;
-    // The message is the caller's now: it leaves the budget.
-    const data = need === buf.length ? buf : buf.subarray(0, need);
+    // The message leaves the budget: it is the caller's now, or goes back to
+    // the pool once the handler returns.
     this.#sizeHint = need;
     this.#dropMessage();
-    this.#onMessage(data, (kind & FLAG_BINARY) !== 0);
+    if (this.#ownMessages) {
+      this.#onMessage(need === buf.length ? buf : buf.subarray(0, need), (kind & FLAG_BINARY) !== 0);
+      return;
+    }
+    try {
+      // A plain Uint8Array, not the Node Buffer it views: its slice() copies
+      // (a Buffer's would alias the recycled memory).
+      this.#onMessage(new Uint8Array(buf.buffer, buf.byteOffset, need), (kind & FLAG_BINARY) !== 0);
+    } finally {
+      returnBuffer(buf);
+    }
   }
 
   /** A buffer for at least `need` bytes (of a message of `total` bytes, Infinity when unknown), or null after failing the connection. */
@@ -321,15 +341,25 @@ export class Decoder {
       this.#failFromTs(ERR_MEMORY_BUDGET);
       return null;
     }
-    let buf: Uint8Array;
-    try {
-      buf = allocUnsafe(size);
-    } catch {
-      // Past what one buffer can be (or what the host will give): this connection only.
-      this.#failFromTs(size > 2 ** 31 ? ERR_MESSAGE_TOO_BIG : ERR_OUT_OF_MEMORY);
-      return null;
+    // A recycling decoder first looks for an idle, already resident buffer:
+    // at least `size`, at most twice that or the message's known length
+    // (nothing new is allocated for it), and what the budget allows.
+    let buf = this.#ownMessages ? null : takeBuffer(size, Math.min(Math.max(2 * size, total === Infinity ? 0 : total), memoryBudget - heldBytes + oldBytes));
+    if (buf !== null) {
+      size = buf.length;
+    } else {
+      try {
+        buf = allocUnsafe(size);
+      } catch {
+        // Past what one buffer can be (or what the host will give): this connection only.
+        this.#failFromTs(size > 2 ** 31 ? ERR_MESSAGE_TOO_BIG : ERR_OUT_OF_MEMORY);
+        return null;
+      }
+      if (!this.#ownMessages) markRecyclable(buf);
     }
     if (old !== null && this.#messageLength !== 0) buf.set(old.length === this.#messageLength ? old : old.subarray(0, this.#messageLength));
+    // The outgrown buffer is no one's: another message may use it.
+    if (old !== null && !this.#ownMessages) returnBuffer(old);
     heldBytes += size - oldBytes;
     this.#held.bytes = size;
     this.#message = buf;

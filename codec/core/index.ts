@@ -12,8 +12,9 @@ export { Connection } from './connection.js';
 export type { ConnectionOptions, ConnectionSettings, ConnectionHandlers, ConnectionState, ConnectionRole, ConnectionTimer, TransportShutdown } from './connection.js';
 export {
   DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_FRAGMENTS, DEFAULT_AUTO_PONG, DEFAULT_CLOSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_OWN_MESSAGES,
 } from './options.js';
-export type { Role, LimitOptions, BehaviourOptions } from './options.js';
+export type { Role, LimitOptions, BehaviourOptions, DeliveryOptions } from './options.js';
 export * from './handshake.js';
 export { createWebDecoderStream, createWebEncoderStream } from './web-streams.js';
 export type { WebSocketStreamEvent, WebSocketStreamInput, DecoderStreamOptions, EncoderStreamOptions } from './stream-codec.js';

@@ -24,12 +24,25 @@ export interface BehaviourOptions {
   idleTimeout?: number;
 }
 
+/** What a decoder may do with a reassembled message's buffer once its handler returns. */
+export interface DeliveryOptions {
+  /**
+   * true: the consumer keeps messages; a message reassembled from several
+   * frames or pushes is delivered as an owned buffer that is never written
+   * again. false (default): every message is a view valid until its handler
+   * returns; reassembly buffers are recycled for later messages (no fresh
+   * multi-megabyte buffer, no page faults per message).
+   */
+  ownMessages?: boolean;
+}
+
 export const DEFAULT_ROLE: Role = 'server';
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 2 ** 20;
 export const DEFAULT_MAX_FRAGMENTS = 0;
 export const DEFAULT_AUTO_PONG = true;
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 export const DEFAULT_IDLE_TIMEOUT = 0;
+export const DEFAULT_OWN_MESSAGES = false;
 
 export function resolveRole(role: Role | undefined): Role {
   const value = role ?? DEFAULT_ROLE;
@@ -58,4 +71,10 @@ export function resolveBehaviour(options: BehaviourOptions): Required<BehaviourO
     closeTimeout: milliseconds('closeTimeout', options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT),
     idleTimeout: milliseconds('idleTimeout', options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT),
   };
+}
+
+export function resolveOwnMessages(options: DeliveryOptions): boolean {
+  const value = options.ownMessages ?? DEFAULT_OWN_MESSAGES;
+  if (typeof value !== 'boolean') throw new TypeError(`ownMessages must be a boolean, got ${String(value)}`);
+  return value;
 }

@@ -56,6 +56,8 @@ export class EventCollector {
   constructor(options: DecoderStreamOptions) {
     this.decoder = new Decoder({
       ...options,
+      // Events are queued past the handler: reassembled messages must be owned.
+      ownMessages: true,
       onMessage: (data, binary) => this.events.push({ type: 'message', data: owned(data), binary }),
       onPing: (data) => this.events.push({ type: 'ping', data: owned(data) }),
       onPong: (data) => this.events.push({ type: 'pong', data: owned(data) }),

@@ -224,10 +224,13 @@ export class WebSocket extends EventEmitter {
     this.#copyPayloads = options.zeroCopy !== undefined ? !options.zeroCopy : (options.copy ?? true);
     this.#events = new WebSocket.#Events(this);
     // An upgraded socket (accept(), or a client whose handshake ran elsewhere) starts OPEN.
+    // Owned payloads: the decoder hands reassembled messages over (ownedBuffer
+    // then copies only WebAssembly views); zero-copy: it may recycle them.
     this.#connection = new Connection({
       ...options,
       role,
       open: transport.kind === 'server',
+      ownMessages: this.#copyPayloads,
       ...(transport.kind === 'server' && transport.compression != null ? { compression: transport.compression } : {}),
     }, this.#events);
     if (transport.kind === 'server') {

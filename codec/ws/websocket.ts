@@ -441,7 +441,9 @@ export class WebSocket extends EventEmitter {
     const native = new NodeWebSocket(
       role,
       {
-        zeroCopy: true,
+        // Without zeroCopy the native socket hands out owned Buffers (a
+        // reassembled message as the decoder built it): no second copy here.
+        zeroCopy: this.#zeroCopy,
         maxMessageSize: maxPayload === 0 ? Infinity : maxPayload,
         autoPong: options.autoPong ?? true,
       },
@@ -450,8 +452,8 @@ export class WebSocket extends EventEmitter {
     this.#native = native;
     this.#state = 1;
     native.on('message', this.#onMessage);
-    native.on('ping', (payload: Uint8Array) => this.emit('ping', Buffer.from(payload)));
-    native.on('pong', (payload: Uint8Array) => this.emit('pong', Buffer.from(payload)));
+    native.on('ping', (payload: Buffer) => this.emit('ping', this.#zeroCopy ? Buffer.from(payload) : payload));
+    native.on('pong', (payload: Buffer) => this.emit('pong', this.#zeroCopy ? Buffer.from(payload) : payload));
     native.on('error', (error: Error) => this.#emitError(error));
     native.on('drain', () => this.#drained());
     native.on('close', (code: number, reason: string, wasClean: boolean) => this.#closed(code, reason, wasClean));
@@ -463,12 +465,13 @@ export class WebSocket extends EventEmitter {
     let data: RawData | Blob;
     const type = binary ? this.#binaryType : 'nodebuffer';
     if (type === 'nodebuffer' || type === 'fragments') {
-      const buffer = this.#zeroCopy ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
+      const buffer = this.#zeroCopy ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : view as Buffer;
       data = type === 'fragments' ? [buffer] : buffer;
     } else if (type === 'arraybuffer') {
-      data = view.slice().buffer;
+      // Uint8Array's slice copies; a Buffer's (a reassembled message) would alias the decoder's buffer.
+      data = Uint8Array.prototype.slice.call(view).buffer;
     } else {
-      data = new Blob([view.slice()]);
+      data = new Blob([Uint8Array.prototype.slice.call(view)]);
     }
     this.emit('message', data, binary);
   };

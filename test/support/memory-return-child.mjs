@@ -37,4 +37,26 @@ gc();
 await new Promise((r) => setTimeout(r, 50));
 gc();
 const after = { rss: rss(), wasm: Decoder.memoryBytes(), budget: Decoder.heldMessageBytes() };
-console.log(JSON.stringify({ before, held, after, errors }));
+
+// Recycled buffers (decoders without ownMessages): messages completed and
+// delivered as views go back to the process-wide pool, held only weakly, so
+// that after the decoders are destroyed a GC takes them too.
+const last = buildFrame({ opcode: OP.CONT, fin: true, payload: new Uint8Array(MiB).fill(0x5a), mask: KEY });
+const refs = [];
+for (let i = 0; i < 2; i++) {
+  const d = new Decoder({ maxMessageSize: 128 * MiB, onError: () => { errors++; }, onMessage: (data) => { refs.push(new WeakRef(data.buffer)); } });
+  for (let m = 0; m < 2; m++) {
+    d.push(frame.slice());
+    for (let k = 2; k < 40; k++) d.push(cont.slice());
+    d.push(last.slice());
+  }
+  d.destroy();
+}
+const recycled = { messages: refs.length, reused: new Set(refs.map((r) => r.deref())).size < refs.length };
+await new Promise((r) => setTimeout(r, 0));
+gc();
+await new Promise((r) => setTimeout(r, 50));
+gc();
+recycled.alive = refs.filter((r) => r.deref() !== undefined).length;
+recycled.rss = rss();
+console.log(JSON.stringify({ before, held, after, recycled, errors }));
