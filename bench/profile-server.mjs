@@ -27,7 +27,7 @@ if (a.child) {
   const { accept } = await import('wsframe');
   const server = http.createServer();
   server.on('upgrade', (req, socket, head) => {
-    const ws = accept(req, socket, head, { maxMessageSize: 64 * 2 ** 20 });
+    const ws = accept(req, socket, head, { maxMessageSize: 64 * 2 ** 20, zeroCopy: true });
     if (!ws) return;
     // The documented pattern: pause on false, resume on the one 'drain' that follows.
     let paused = false;

@@ -31,7 +31,9 @@ async function wsServer() {
 async function oursServer(impl) {
   const server = http.createServer();
   server.on('upgrade', (req, socket, head) => {
-    const ws = impl.accept(req, socket, head, { maxMessageSize: MAX });
+    // zeroCopy: views valid during the listener, as uWebSockets.js hands its messages out;
+    // the echo is sent before the listener returns (send() copies what must outlive it).
+    const ws = impl.accept(req, socket, head, { maxMessageSize: MAX, zeroCopy: true });
     if (!ws) return; // handshake rejected (accept answered 400/426)
     ws.on('message', (data, binary) => ws.send(data, { binary }));
     ws.on('error', () => {});
