@@ -40,7 +40,7 @@ async function runServer(engine) {
   process.send({ port: httpServer.address().port });
 }
 
-async function measure(engine, clientCount, rounds) {
+export async function measure(engine, clientCount, rounds) {
   const { io: connect } = await import('socket.io-client');
   const child = fork(new URL(import.meta.url).pathname, ['server', engine], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.SERVER_EXEC_ARGV ?? '').split(' ').filter(Boolean) });
   const ask = (message, key) => new Promise((resolve) => {
@@ -109,8 +109,9 @@ async function main() {
   }
 }
 
+const invoked = process.argv[1] === new URL(import.meta.url).pathname;
 if (process.argv[2] === 'server') {
   await runServer(process.argv[3]);
-} else {
+} else if (invoked) {
   await main();
 }

@@ -98,7 +98,7 @@ async function rawClient(port) {
   };
 }
 
-const workloads = [
+export const workloads = [
   {
     name: '4 MiB / 4096 fragments echo',
     build() {
@@ -120,7 +120,7 @@ const workloads = [
   },
 ];
 
-async function measure(mode, zeroCopy, workload, input, rounds) {
+export async function measure(mode, zeroCopy, workload, input, rounds) {
   const child = fork(new URL(import.meta.url).pathname, ['server', mode, zeroCopy ? 'zero-copy' : 'owned'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = (message, key) => new Promise((resolve) => {
     const listener = (reply) => {
@@ -181,8 +181,9 @@ async function main() {
   }
 }
 
+const invoked = process.argv[1] === new URL(import.meta.url).pathname;
 if (process.argv[2] === 'server') {
   await runServer(process.argv[3], process.argv[4] === 'zero-copy');
-} else {
+} else if (invoked) {
   await main();
 }
