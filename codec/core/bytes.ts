@@ -1,7 +1,7 @@
 // Owned byte buffers for output that must outlive WebAssembly memory views.
 
 import { isWasmMemory } from './wasm.js';
-import { isRecyclable } from './message-pool.js';
+import { adopt, isRecyclable } from './message-pool.js';
 import { hostBuffer } from './host.js';
 
 /** Uninitialised bytes where Node offers them (no zero-fill), zeroed elsewhere. */
@@ -41,14 +41,16 @@ export function asBytes(data: ArrayBufferView | ArrayBufferLike): Uint8Array {
  * Frames ready to queue on a transport: a server-role encoder returns views of
  * the payload it was given, and a payload that is a decoder view (WebAssembly
  * memory, or a recycled reassembly buffer: message-pool.ts) would be
- * overwritten by the next read or message. Only the chunks that alias decoder
- * memory are copied, in slices; the array is returned as is when none does.
+ * overwritten by the next read or message. Chunks of WebAssembly memory are
+ * copied, in slices; a delivered reassembly buffer is taken out of recycling
+ * instead (no copy); the array is returned as is when nothing is copied.
  */
 export function detachFromWasm(chunks: Uint8Array[]): Uint8Array[] {
   let owned: Uint8Array[] | null = null;
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i]!;
-    if (isWasmMemory(chunk) || isRecyclable(chunk)) {
+    // A recycled message buffer is taken over rather than copied (adopt()).
+    if (isWasmMemory(chunk) || (isRecyclable(chunk) && !adopt(chunk))) {
       owned ??= chunks.slice(0, i);
       copyInSlices(chunk, owned);
     } else if (owned !== null) {

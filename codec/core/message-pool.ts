@@ -29,6 +29,12 @@ const idle: Idle[] = [];
 let idleBytes = 0;
 /** Every buffer that ever entered the pool: delivered views of these are decoder memory. */
 const recyclable = new WeakSet<ArrayBufferLike>();
+/**
+ * Delivered buffers that a writer took over (adopt()), with the number of its
+ * writes still in flight: they come back to the pool when that reaches 0
+ * again (releaseAdopted), or never, if the writer never says (the GC takes them).
+ */
+const adopted = new WeakMap<ArrayBufferLike, number>();
 
 /**
  * The smallest idle buffer of at least `min` bytes and at most `max` bytes,
@@ -73,7 +79,10 @@ function ownsItsMemory(buf: Uint8Array): boolean {
  * run of smaller ones that must not push it out.
  */
 export function returnBuffer(buf: Uint8Array): void {
+  // Taken over by a writer: it comes back through releaseAdopted(), once written.
+  if (adopted.has(buf.buffer)) return;
   if (!hasWeakRef || buf.length > MAX_BYTES || !ownsItsMemory(buf)) return;
+  for (const entry of idle) if (entry.ref.deref()?.buffer === buf.buffer) return;  // already idle
   recyclable.add(buf.buffer);
   idle.push({ ref: new WeakRef(buf), bytes: buf.length });
   idleBytes += buf.length;
@@ -83,6 +92,49 @@ export function returnBuffer(buf: Uint8Array): void {
     idleBytes -= idle[smallest]!.bytes;
     idle.splice(smallest, 1);
   }
+}
+
+/**
+ * Takes a delivered message's buffer out of recycling, for a writer that
+ * queues a view of it (a server echoing the message): instead of copying the
+ * view, the buffer stops being decoder memory and is left to the garbage
+ * collector. False (the caller copies) for a buffer idle in the pool: a view
+ * kept past its handler, against the documented lifetime.
+ */
+export function adopt(view: ArrayBufferView): boolean {
+  const buffer = view.buffer;
+  if (!recyclable.has(buffer)) return false;
+  for (const entry of idle) if (entry.ref.deref()?.buffer === buffer) return false;
+  recyclable.delete(buffer);
+  adopted.set(buffer, 0);
+  return true;
+}
+
+/**
+ * A writer starts writing a view of an adopted buffer: true when it must call
+ * releaseAdopted(view) once the transport has taken those bytes.
+ */
+export function retainAdopted(view: ArrayBufferView): boolean {
+  const writes = adopted.get(view.buffer);
+  if (writes === undefined) return false;
+  adopted.set(view.buffer, writes + 1);
+  return true;
+}
+
+/**
+ * One write of an adopted buffer is done; after the last one the buffer goes
+ * back to the pool, resident, for the next message.
+ */
+export function releaseAdopted(view: ArrayBufferView): void {
+  const buffer = view.buffer;
+  const writes = adopted.get(buffer);
+  if (writes === undefined) return;
+  if (writes > 1) {
+    adopted.set(buffer, writes - 1);
+    return;
+  }
+  adopted.delete(buffer);
+  returnBuffer(new Uint8Array(buffer));
 }
 
 /** Marks a buffer a recycling decoder fills: views of it are decoder memory from the first message on. */

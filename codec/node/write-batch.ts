@@ -8,6 +8,7 @@
 // writes more, and is dropped at the flush: an idle connection holds no
 // output buffer at all.
 import type { Duplex } from 'node:stream';
+import { releaseAdopted, retainAdopted } from '../core/message-pool.js';
 
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
@@ -23,6 +24,16 @@ const MAX_BATCH = 64 * 1024;
 /** Told after each end-of-tick flush that handed bytes to the socket (back-pressure bookkeeping). */
 export interface FlushListener {
   flushed(): void;
+}
+
+/**
+ * A chunk to the socket. An echoed message's reassembly buffer that was taken
+ * over instead of copied (message-pool.ts adopt()) goes back to the pool once
+ * the socket has written it, so the next message reuses resident memory.
+ */
+function write(socket: Duplex, chunk: Uint8Array): void {
+  if (retainAdopted(chunk)) socket.write(chunk, () => releaseAdopted(chunk));
+  else socket.write(chunk);
 }
 
 /** The end-of-tick flush, shared by all batches (no closure per connection). */
@@ -104,10 +115,10 @@ export class WriteBatch {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
     if (queued.length === 1) {
-      socket.write(queued[0]!);
+      write(socket, queued[0]!);
     } else {
       socket.cork();
-      for (const chunk of queued) socket.write(chunk);
+      for (const chunk of queued) write(socket, chunk);
       socket.uncork();
     }
     return true;
