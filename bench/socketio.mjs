@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { once } from 'node:events';
+import { asker, serveCpuMarks } from './lib/server-child.mjs';
 
 const argument = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -23,19 +24,8 @@ async function runServer(engine) {
   io.on('connection', (socket) => socket.on('echo', (payload, ack) => ack(payload)));
   httpServer.listen(0, '127.0.0.1');
   await once(httpServer, 'listening');
-  let mark = process.cpuUsage();
-  process.on('message', (message) => {
-    if (message === 'mark') {
-      mark = process.cpuUsage();
-      process.send({ marked: true });
-    } else if (message === 'read') {
-      const used = process.cpuUsage(mark);
-      process.send({ cpuMicros: used.user + used.system });
-    } else if (message === 'broadcast') {
-      io.emit('tick', { at: Date.now(), text: 'x'.repeat(64) });
-    } else if (message === 'exit') {
-      process.exit(0);
-    }
+  serveCpuMarks((message) => {
+    if (message === 'broadcast') io.emit('tick', { at: Date.now(), text: 'x'.repeat(64) });
   });
   process.send({ port: httpServer.address().port });
 }
@@ -43,16 +33,7 @@ async function runServer(engine) {
 export async function measure(engine, clientCount, rounds) {
   const { io: connect } = await import('socket.io-client');
   const child = fork(new URL(import.meta.url).pathname, ['server', engine], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: (process.env.SERVER_EXEC_ARGV ?? '').split(' ').filter(Boolean) });
-  const ask = (message, key) => new Promise((resolve) => {
-    const listener = (reply) => {
-      if (key in reply) {
-        child.off('message', listener);
-        resolve(reply[key]);
-      }
-    };
-    child.on('message', listener);
-    if (message !== null) child.send(message);
-  });
+  const ask = asker(child);
   const port = await ask(null, 'port');
   const url = `http://127.0.0.1:${port}`;
   const results = {};

@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
+import { asker, serveCpuMarks } from './lib/server-child.mjs';
 import { randomBytes } from 'node:crypto';
 
 const MiB = 2 ** 20;
@@ -33,18 +34,7 @@ async function runServer(mode, zeroCopy) {
   }
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  let mark = process.cpuUsage();
-  process.on('message', (message) => {
-    if (message === 'mark') {
-      mark = process.cpuUsage();
-      process.send({ marked: true });
-    } else if (message === 'read') {
-      const used = process.cpuUsage(mark);
-      process.send({ cpuMicros: used.user + used.system });
-    } else if (message === 'exit') {
-      process.exit(0);
-    }
-  });
+  serveCpuMarks();
   process.send({ port: server.address().port });
 }
 
@@ -122,16 +112,7 @@ export const workloads = [
 
 export async function measure(mode, zeroCopy, workload, input, rounds) {
   const child = fork(new URL(import.meta.url).pathname, ['server', mode, zeroCopy ? 'zero-copy' : 'owned'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = (message, key) => new Promise((resolve) => {
-    const listener = (reply) => {
-      if (key in reply) {
-        child.off('message', listener);
-        resolve(reply[key]);
-      }
-    };
-    child.on('message', listener);
-    if (message !== null) child.send(message);
-  });
+  const ask = asker(child);
   const port = await ask(null, 'port');
   const client = await rawClient(port);
   for (let i = 0; i < 3; i++) await client.roundTrip(input.bytes, input.answer); // warm-up
