@@ -13,6 +13,10 @@ import { switchToOnread, type ReadTarget } from './onread.js';
 import { isWasmMemory } from '../core/wasm.js';
 import { WriteBatch, type FlushListener } from './write-batch.js';
 
+/** @internal Hooks for wsframe/ws (codec/ws), which runs on this class. */
+export const kMessageSink = Symbol('wsframe.messageSink');
+export const kSendMessage = Symbol('wsframe.sendMessage');
+
 /** The readyState of a {@link WebSocket}: CONNECTING 0, OPEN 1, CLOSING 2, CLOSED 3 (as in the WHATWG WebSocket). */
 export type WebSocketReadyState = 0 | 1 | 2 | 3;
 
@@ -179,7 +183,7 @@ export class WebSocket extends EventEmitter {
     }
     onMessage(data: Uint8Array, binary: boolean): void {
       const ws = this.#ws;
-      ws.#emitGuarded('message', ws.#copyPayloads ? ownedBuffer(data) : data, binary);
+      ws.#deliverMessage(ws.#copyPayloads ? ownedBuffer(data) : data, binary);
     }
     onPing(payload: Uint8Array): void {
       const ws = this.#ws;
@@ -430,6 +434,28 @@ export class WebSocket extends EventEmitter {
   }
 
   /** Emits an application event; a listener that throws fails the connection (1011) before the error propagates. */
+  /**
+   * @internal wsframe/ws's own message handler: called instead of emitting
+   * 'message' (one dispatch per message instead of two). Guarded alike.
+   */
+  [kMessageSink]: ((data: Uint8Array, binary: boolean) => void) | null = null;
+
+  #deliverMessage(data: Uint8Array, binary: boolean): void {
+    try {
+      const sink = this[kMessageSink];
+      if (sink !== null) sink(data, binary);
+      else this.emit('message', data, binary);
+    } catch (error) {
+      this.#connection.fail(INTERNAL_ERROR);
+      throw error;
+    }
+  }
+
+  /** @internal send() without an options object, for wsframe/ws's per-message path. */
+  [kSendMessage](data: Uint8Array | string, binary: boolean, compress: boolean): boolean {
+    return this.#accepted(this.#connection.send(data, binary, 0, compress));
+  }
+
   #emitGuarded(event: string, ...args: unknown[]): void {
     try {
       this.emit(event, ...args);

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { generateKey, verifyUpgradeResponse } from '../core/handshake.js';
 import { buildDeflateOffer, type PerMessageDeflate } from '../core/permessage-deflate.js';
 import { deflateSession, resolveWsDeflate, type WsPerMessageDeflateOptions } from './deflate.js';
-import { WebSocket as NodeWebSocket, type WebSocketReadyState } from '../node/websocket.js';
+import { WebSocket as NodeWebSocket, kMessageSink, kSendMessage, type WebSocketReadyState } from '../node/websocket.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike, type TypedOn } from './events.js';
 
 const load = createRequire(process.execPath);
@@ -270,10 +270,10 @@ export class WebSocket extends EventEmitter {
       const message = Buffer.concat(this.#fragments!);
       const messageBinary = this.#fragmentsBinary;
       this.#fragments = null;
-      this.#afterWrite(this.#native.send(message, { binary: messageBinary, compress: options?.compress !== false }), cb);
+      this.#afterWrite(this.#native[kSendMessage](message, messageBinary, options?.compress !== false), cb);
       return;
     }
-    this.#afterWrite(this.#native.send(payload, { binary, compress: options?.compress !== false }), cb);
+    this.#afterWrite(this.#native[kSendMessage](payload, binary, options?.compress !== false), cb);
   }
 
   ping(data?: Data, mask?: boolean | SendCallback, cb?: SendCallback): void {
@@ -451,7 +451,7 @@ export class WebSocket extends EventEmitter {
     );
     this.#native = native;
     this.#state = 1;
-    native.on('message', this.#onMessage);
+    native[kMessageSink] = this.#onMessage;
     native.on('ping', (payload: Buffer) => this.emit('ping', this.#zeroCopy ? Buffer.from(payload) : payload));
     native.on('pong', (payload: Buffer) => this.emit('pong', this.#zeroCopy ? Buffer.from(payload) : payload));
     native.on('error', (error: Error) => this.#emitError(error));
