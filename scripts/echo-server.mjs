@@ -4,8 +4,8 @@
 // (/proc/PID/stat, wsframe-bench --server-pid) is the server's alone.
 // wsframe's own is `npm run echo -- --port N` (dist/cli/echo.js).
 import http from 'node:http';
-import path from 'node:path';
 import { createRequire } from 'node:module';
+import { startUwsEcho } from '../bench/lib/uws-echo.mjs';
 
 const require = createRequire(import.meta.url);
 const [kind = 'ws', portText = '0'] = process.argv.slice(2);
@@ -25,19 +25,9 @@ if (kind === 'ws') {
   });
   server.listen(Number(portText), '127.0.0.1', () => ready(server.address().port));
 } else if (kind === 'uws') {
-  // The native addon only: the package's JS fallback is built on ws.
-  const dir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json'));
-  const uWS = require(path.join(dir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`));
-  uWS.App().ws('/*', {
-    compression: uWS.DISABLED,
-    maxPayloadLength: MAX,
-    maxBackpressure: 256 * 2 ** 20,
-    idleTimeout: 0,
-    message: (ws, message, isBinary) => { ws.send(message, isBinary); },
-  }).listen('127.0.0.1', Number(portText), (token) => {
-    if (!token) { console.error('uWS listen failed'); process.exit(1); }
-    ready(uWS.us_socket_local_port(token));
-  });
+  const { port, error } = await startUwsEcho({ port: Number(portText), maxPayload: MAX });
+  if (error) { console.error(error); process.exit(1); }
+  ready(port);
 } else {
   console.error('usage: node scripts/echo-server.mjs ws|uws [port]');
   process.exit(2);

@@ -3,9 +3,9 @@
 // loopback.mjs; exits when the parent disconnects. Answers {cmd:'cpu'} with
 // process.cpuUsage() so the parent can report server CPU per round trip.
 import http from 'node:http';
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import { loadImpl } from './impl.mjs';
+import { startUwsEcho } from './uws-echo.mjs';
 
 const require = createRequire(import.meta.url);
 const MAX = 64 * 2 ** 20;
@@ -41,31 +41,8 @@ async function oursServer(impl) {
   return listen(server);
 }
 
-/** uWS only if the native addon loads — its JS fallback (built on ws) is refused. */
-async function uwsServer() {
-  let uWS;
-  try {
-    const pkgDir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json'));
-    const bin = path.join(pkgDir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
-    uWS = require(bin);
-  } catch (e) {
-    return { port: 0, error: `native uWebSockets.js unavailable: ${String(e.message).split('\n')[0]}` };
-  }
-  return new Promise((resolve) => {
-    uWS.App().ws('/*', {
-      compression: uWS.DISABLED,
-      maxPayloadLength: MAX,
-      maxBackpressure: 256 * 2 ** 20,
-      idleTimeout: 0,
-      message: (ws, message, isBinary) => { ws.send(message, isBinary); },
-    }).listen('127.0.0.1', 0, (token) => {
-      resolve(token ? { port: uWS.us_socket_local_port(token) } : { port: 0, error: 'uWS listen failed' });
-    });
-  });
-}
-
 const impl = await loadImpl();
-const [ws, ours, uws] = await Promise.all([wsServer(), oursServer(impl), uwsServer()]);
+const [ws, ours, uws] = await Promise.all([wsServer(), oursServer(impl), startUwsEcho({ maxPayload: MAX })]);
 process.on('message', (m) => {
   if (m?.cmd === 'cpu') process.send({ cpu: process.cpuUsage() });
 });
