@@ -197,3 +197,47 @@ test('other byte containers are accepted: ArrayBuffer, DataView, Buffer; anythin
   assert.deepEqual(got, ['hi', '!']);
   d.destroy();
 });
+
+test('client output: one chunk per call; recycle() gives large output back and the next message reuses it', () => {
+  const e = new Encoder({ role: 'client' });
+  const payload = new Uint8Array(1 << 20).map((_, i) => (i * 13) & 0xff);
+  const first = e.message(payload, { fragmentSize: 1024 });
+  assert.equal(first.length, 1, 'all frames of a call in one chunk');
+  assert.equal(first[0].length, 1024 * (8 + 1024));
+  // Not given back: the next output is other memory, and the first stays intact.
+  const kept = Buffer.from(first[0]);
+  const second = e.message(payload, { fragmentSize: 1024 });
+  assert.notEqual(second[0].buffer, first[0].buffer);
+  assert.ok(Buffer.from(first[0]).equals(kept));
+  // Given back: the next message of that size is written into the same memory.
+  e.recycle(second);
+  const third = e.message(payload);
+  assert.equal(third[0].buffer, second[0].buffer, 'recycled output reused');
+  assert.equal(third[0].length, 10 + 4 + payload.length);
+  const events = decodeEvents(concat(third), { role: 'server' }, { chunk: 65536 });
+  assert.equal(events.length, 1);
+  assert.ok(events[0].data.equals(Buffer.from(payload)));
+  // Recycling twice, or recycling what no encoder lent, changes nothing.
+  e.recycle(third);
+  e.recycle(third);
+  const foreign = new Uint8Array(1 << 20);
+  e.recycle([foreign]);
+  const a = e.message(payload), b = e.message(payload);
+  assert.notEqual(a[0].buffer, b[0].buffer, 'one recycled buffer is handed out once');
+  assert.notEqual(a[0].buffer, foreign.buffer);
+  assert.notEqual(b[0].buffer, foreign.buffer);
+});
+
+test('encoders on the default random source share a key pool: no key repeats across encoders', () => {
+  const encoders = [new Encoder({ role: 'client' }), new Encoder({ role: 'client' }), new Encoder({ role: 'client' })];
+  const keys = new Set();
+  let n = 0;
+  // 20,000 keys: past the 16,384 keys of one 64 KiB pool, so it is refilled.
+  for (let i = 0; i < 20000; i++) {
+    const out = encoders[i % 3].message(Uint8Array.of(i & 0xff))[0];
+    keys.add(Buffer.from(out.subarray(2, 6)).toString('hex'));
+    n++;
+  }
+  // Random 32-bit keys: a handful of birthday collisions at most, never a run of reuse.
+  assert.ok(keys.size > n - 20, `${keys.size} distinct keys of ${n}`);
+});

@@ -261,6 +261,8 @@ export async function w4(ctx) {
         id: `w4.ours.${role}.${shape}`, label: `encode 4 MiB, ${label}, ${role} (${ctx.coreLabel})`,
         vs: `w4.ws.${role}.${shape}`, targets: [{ xMemcpy: role === 'client' ? 1.5 : 0.5 }], gated: true, impl: ctx.coreName,
         run: () => enc.message(pristine, opts), verify: true,
+        // A writer gives client output back once written (the Node WebSocket does): Encoder#recycle.
+        done: (parts) => enc.recycle?.(parts),
       });
       const mask = role === 'client';
       specs.push({
@@ -270,6 +272,12 @@ export async function w4(ctx) {
       });
     }
   }
+  const unrecycled = new ctx.impl.Encoder({ role: 'client' });
+  specs.push({
+    id: 'w4.ours.client.one.fresh', label: `encode 4 MiB, one frame, client, output not recycled (${ctx.coreLabel})`,
+    impl: ctx.coreName, gated: false, targets: [], note: 'info: fresh output memory per message (page faults on first touch)',
+    run: () => unrecycled.message(pristine, { binary: true }),
+  });
   specs.push({
     id: 'w4.ws.client.frag.ro', label: 'encode 4 MiB, 4096 × 1 KiB frags, client (ws, readOnly:true)',
     impl: 'ws', gated: false, targets: [], note: 'info: copy + mask, what WebSocket#send does with a Buffer',
@@ -294,6 +302,7 @@ export async function w4(ctx) {
         for (let i = 0; i < parts.length; i++) n += parts[i].length;
         if (n < REF_SIZE) throw new Error(`${s.id}: short output`);
         sink += n;
+        s.done?.(parts);
       },
     });
   }

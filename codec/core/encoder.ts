@@ -11,6 +11,7 @@
 import { getWasm, refreshViews, views, ENCODE_SLICE, ENCODE_MAX_FRAMES, type Wasm } from './wasm.js';
 import { isSendableCloseCode } from './errors.js';
 import { allocUnsafe, asBytes } from './bytes.js';
+import { markLent, recycleLent, takeBuffer } from './message-pool.js';
 import { resolveRole, type Role } from './options.js';
 import { OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './generated/wasm-interface.js';
 
@@ -44,7 +45,35 @@ export interface FragmentOptions {
 
 /** RSV1 in a frame's first byte: set on a message's first frame by permessage-deflate (RFC 7692 §6). */
 const RSV1 = 0x40;
+/** Mask keys drawn per refill of an encoder with its own randomFill. */
 const KEY_POOL_BYTES = 4096;
+/**
+ * Encoders on the default source share one pool of keys, filled 64 KiB (the
+ * most getRandomValues gives per call) at a time: a call costs ~10 µs
+ * whatever its size, which a 4 MiB message of 4096 frames would otherwise
+ * pay four times. Each key is still used once (§10.3: unpredictable keys).
+ */
+const SHARED_KEY_POOL_BYTES = 65536;
+let sharedKeys: Uint8Array | null = null;
+let sharedKeyPos = SHARED_KEY_POOL_BYTES;
+
+function takeSharedKeys(count: number): number {
+  sharedKeys ??= new Uint8Array(SHARED_KEY_POOL_BYTES);
+  if (sharedKeyPos + count * 4 > SHARED_KEY_POOL_BYTES) {
+    defaultRandomFill(sharedKeys);
+    sharedKeyPos = 0;
+  }
+  const at = sharedKeyPos;
+  sharedKeyPos += count * 4;
+  return at;
+}
+/**
+ * Client output of at least this many bytes comes from the message pool and
+ * goes back to it once written (recycle(), or the Node writer): a fresh
+ * multi-megabyte buffer faults in a page per 4 KiB, which costs more than the
+ * masking itself.
+ */
+const LENT_OUTPUT = 64 << 10;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
 const SMALL_MASKED = 128;
 
@@ -70,6 +99,20 @@ function copyOut(at: number, len: number): Uint8Array {
   return out;
 }
 
+/** Bytes of a masked frame's header for a payload of `len` bytes (§5.2): 2, 4 or 10, plus the 4-byte key. */
+function maskedHeaderLength(len: number): number {
+  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + 4;
+}
+
+/** A client output buffer of exactly `n` bytes: a large one lent from the message pool (see recycle()). */
+function outputBuffer(n: number): Uint8Array {
+  if (n < LENT_OUTPUT) return allocUnsafe(n);
+  const pooled = takeBuffer(n, 2 * n);
+  const buf = pooled ?? allocUnsafe(n);
+  markLent(buf);
+  return pooled === null ? buf : buf.subarray(0, n);
+}
+
 /** The mask key at keys[k..k+4) as the little-endian u32 WebAssembly takes (wire byte order in memory). */
 function keyAt(keys: Uint8Array, k: number): number {
   return (keys[k]! | (keys[k + 1]! << 8) | (keys[k + 2]! << 16) | (keys[k + 3]! << 24)) >>> 0;
@@ -85,6 +128,8 @@ export class Encoder {
   #wasm: Wasm | null = null;
   /** generateMask is called once per frame, in frame order: never fill ahead. */
   #perFrameKeys = false;
+  /** Keys come from the process-wide pool (the default random source). */
+  #sharedKeys: boolean;
 
   constructor(options: EncoderOptions = {}) {
     const role = resolveRole(options.role);
@@ -95,6 +140,7 @@ export class Encoder {
       ? (buf) => { for (let i = 0; i < buf.length; i += 4) generateMask(buf.subarray(i, i + 4)); }
       : options.randomFill ?? defaultRandomFill;
     this.#perFrameKeys = generateMask !== undefined;
+    this.#sharedKeys = generateMask === undefined && options.randomFill === undefined;
   }
 
   /** Frames a whole message. */
@@ -114,6 +160,18 @@ export class Encoder {
     const frames = this.#frames(toBytes(data), opcode, fin, 0);
     this.#fragmenting = !fin;
     return frames;
+  }
+
+  /**
+   * Gives back frames this encoder returned, once they are written (the
+   * transport has taken the bytes) or dropped: large client-role output goes
+   * back to the message pool and the next message reuses that memory, already
+   * resident. Optional (frames not given back are garbage collected); the
+   * Node WebSocket does it for every frame it writes. The frames must not be
+   * used afterwards. Frames that did not come from an encoder are ignored.
+   */
+  recycle(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) recycleLent(frame);
   }
 
   ping(payload: Uint8Array | string = new Uint8Array(0)): Uint8Array[] {
@@ -145,8 +203,13 @@ export class Encoder {
     return this.#frames(payload, opcode, true, 0);
   }
 
-  /** Takes `count` mask keys from the pool; returns their offset in it. */
+  /** Takes `count` mask keys from the pool (then at this.#keys); returns their offset in it. */
   #takeKeys(count: number): number {
+    if (this.#sharedKeys) {
+      const at = takeSharedKeys(count);
+      this.#keys = sharedKeys;
+      return at;
+    }
     if (this.#keys === null) this.#keys = new Uint8Array(KEY_POOL_BYTES);
     if (this.#perFrameKeys) {
       this.#randomFill(this.#keys.subarray(0, count * 4));
@@ -207,10 +270,13 @@ export class Encoder {
   }
 
   /**
-   * Client role: masked frames in buffers it owns, one per slice of at most
-   * ~128 KiB. Slices rather than one big buffer: a fresh multi-megabyte
-   * allocation costs a page fault per 4 KiB on first touch, while slice-sized
-   * allocations are recycled by the allocator.
+   * Client role: all frames of the call in one output buffer the encoder
+   * owns (one chunk for writev). The payload passes through WebAssembly in
+   * slices that stay in cache, so the DRAM traffic is what a copy needs: one
+   * read of the payload, one write of the frames. Large frames are masked in
+   * place in the slice (a smaller working set than a separate destination);
+   * slices of many small frames go through encodeFrames, which interleaves
+   * the headers.
    */
   #maskedFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
     const w = (this.#wasm ??= getWasm());
@@ -225,7 +291,8 @@ export class Encoder {
       for (let i = 0, o = hl; i < lastLen; i++) out[o++] = payload[i]! ^ keys[k + (i & 3)]!;
       return [out];
     }
-    const chunks: Uint8Array[] = [];
+    const out = outputBuffer((count - 1) * (maskedHeaderLength(size) + size) + maskedHeaderLength(lastLen) + lastLen);
+    let o = 0;
     if (size <= ENCODE_SLICE >>> 1) {
       // Many frames per slice: WebAssembly writes headers and masked payloads.
       const perSlice = Math.min(ENCODE_MAX_FRAMES, Math.floor(ENCODE_SLICE / size));
@@ -239,34 +306,31 @@ export class Encoder {
         if (bytes !== 0) u8.set(payload.subarray(start, start + bytes), w.encodeSrc);
         const lastSlice = first + frames >= count;
         const written = w.exports.encodeFrames(w.encodeSrc, bytes, w.encodeDst, size, first === 0 ? opcode : 0, lastSlice && fin ? 1 : 0, 1, w.encodeKeys);
-        const out = allocUnsafe(written);
-        out.set(u8.subarray(w.encodeDst, w.encodeDst + written));
-        chunks.push(out);
+        out.set(u8.subarray(w.encodeDst, w.encodeDst + written), o);
+        o += written;
       }
-      return chunks;
+      return [out];
     }
-    // Frames larger than a slice: each slice masked in place, the header put before the first.
+    // Frames larger than half a slice: the header, then the payload masked slice by slice in place.
     let p = 0;
     for (let i = 0; i < count; i++) {
       const last = i === count - 1;
       const n = last ? lastLen : size;
       const k = this.#takeKeys(1);
-      const keys = this.#keys!;
-      let key = keyAt(keys, k);
-      for (let q = 0; q < n || q === 0; ) {
+      let key = keyAt(this.#keys!, k);
+      const hl = w.exports.writeHeader(w.encodeDst, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, 1, key);
+      const u8 = views.u8;
+      for (let j = 0; j < hl; j++) out[o + j] = u8[w.encodeDst + j]!;
+      o += hl;
+      for (let q = 0; q < n; q += ENCODE_SLICE) {
         const m = Math.min(ENCODE_SLICE, n - q);
-        // The frame's header goes before its first slice, written by WebAssembly into the output area.
-        const o = q === 0 ? w.exports.writeHeader(w.encodeDst, (last && fin ? 0x80 : 0) | (i === 0 ? opcode : 0), n, 1, key) : 0;
-        views.u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
-        key = w.exports.maskInto(w.encodeSrc, w.encodeDst + o, m, key) >>> 0;
-        const out = allocUnsafe(o + m);
-        out.set(views.u8.subarray(w.encodeDst, w.encodeDst + o + m));
-        chunks.push(out);
-        q += m;
-        if (m === 0) break;
+        u8.set(payload.subarray(p + q, p + q + m), w.encodeSrc);
+        key = w.exports.maskInto(w.encodeSrc, w.encodeSrc, m, key) >>> 0;
+        out.set(u8.subarray(w.encodeSrc, w.encodeSrc + m), o);
+        o += m;
       }
       p += n;
     }
-    return chunks;
+    return [out];
   }
 }

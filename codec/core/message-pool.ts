@@ -137,6 +137,29 @@ export function releaseAdopted(view: ArrayBufferView): void {
   returnBuffer(new Uint8Array(buffer));
 }
 
+/**
+ * Lends an encoder's output buffer (taken from the pool, or fresh) as if it
+ * were adopted: a writer that retains and releases it (retainAdopted /
+ * releaseAdopted) returns it here once written, and so does recycleLent().
+ * A buffer never given back is left to the garbage collector.
+ */
+export function markLent(buf: Uint8Array): void {
+  if (!ownsItsMemory(buf)) return;
+  recyclable.delete(buf.buffer);
+  adopted.set(buf.buffer, 0);
+}
+
+/**
+ * The caller is done with a view of a lent buffer (it is written, or was never
+ * queued): back to the pool. Ignored for a buffer a writer still holds, or
+ * one that was not lent.
+ */
+export function recycleLent(view: ArrayBufferView): void {
+  if (adopted.get(view.buffer) !== 0) return;
+  adopted.delete(view.buffer);
+  returnBuffer(new Uint8Array(view.buffer));
+}
+
 /** Marks a buffer a recycling decoder fills: views of it are decoder memory from the first message on. */
 export function markRecyclable(buf: Uint8Array): void {
   if (ownsItsMemory(buf)) recyclable.add(buf.buffer);
