@@ -40,6 +40,23 @@ export function encodeFrames(src: usize, len: usize, dst: usize, fragmentSize: u
   let left = len;
   let opcode = firstOpcode;
   let k = keys;
+  // Fast path for the common shape of a fragmented client message (9.4.3:
+  // 1 KiB frames): every frame but the last has the same 8-byte header
+  // (16-bit length, §5.2, then the key), written as two u32 stores.
+  if (masked != 0 && fragmentSize >= 126 && fragmentSize < 65536) {
+    const lengthBytes: u32 = (0x80 | 126) << 8 | (<u32>bswap<u16>(<u16>fragmentSize) << 16);
+    while (left > fragmentSize) {
+      const key = load<u32>(k);
+      k += 4;
+      store<u32>(out, opcode | lengthBytes);
+      store<u32>(out, key, 4);
+      maskInto(p, out + 8, fragmentSize, key);
+      out += 8 + fragmentSize;
+      p += fragmentSize;
+      left -= fragmentSize;
+      opcode = 0;
+    }
+  }
   while (true) {
     const n = fragmentSize == 0 || left < fragmentSize ? left : fragmentSize;
     const last = n == left;
