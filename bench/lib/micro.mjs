@@ -101,7 +101,7 @@ function decodeTask(id, { impl, kind, stream, chunkSize, expected, deliver = 'vi
   let count = 0, bytes = 0, keep = null;
   // An owned copy: what a user keeping the data does. It asks for owned
   // messages (ownMessages): reassembled ones then need no copy (README "View lifetime").
-  const isView = typeof impl.Decoder.isDecoderMemory === 'function' ? (data) => impl.Decoder.isDecoderMemory(data) : () => true;
+  const isView = typeof impl?.Decoder.isDecoderMemory === 'function' ? (data) => impl.Decoder.isDecoderMemory(data) : () => true;
   const d = kind === 'ws'
     ? makeWs((data) => { count++; bytes += data.length; })
     : deliver === 'copy'
