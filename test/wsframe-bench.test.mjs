@@ -133,6 +133,19 @@ test('text messages are echoed and verified as text', async () => {
   assert.equal(JSON.parse(readFileSync(json, 'utf8')).rows[0].key, 'concurrent size=33 connections=3 text');
 });
 
+test('a server that accepts permessage-deflate: the generator does not offer it, and the run passes', async () => {
+  // ws compresses every message it can (threshold 0) when the client offers the extension.
+  const offers = [];
+  const deflating = await wsServer(undefined, {
+    perMessageDeflate: { threshold: 0 },
+    verifyClient: (info) => { offers.push(info.req.headers['sec-websocket-extensions'] ?? null); return true; },
+  });
+  const r = await run([deflating, '-w', 'frame,pipeline', '--size', '2KiB', ...tiny]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(offers.length >= 2, `connections seen: ${offers.length}`);
+  assert.deepEqual([...new Set(offers)], [null], 'no Sec-WebSocket-Extensions in any request');
+});
+
 test('--header and --protocol reach the handshake', async () => {
   const guarded = await wsServer(undefined, {
     verifyClient: (info) => info.req.headers['x-token'] === 'let me in',

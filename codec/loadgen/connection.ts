@@ -109,7 +109,11 @@ export class BenchConnection {
         if (progress.rest.length > 0) this.#decoder.push(progress.rest);
       },
     };
-    const dialed = dial(url, options.dial ?? {}, target);
+    // No permessage-deflate offer (dial offers it by default, as ws's client
+    // does): the generator measures the echo of the bytes it sends and its
+    // decoder reads frames raw; a server that compressed would fail the run
+    // on the first RSV1 frame (RFC 6455 §5.2).
+    const dialed = dial(url, { ...options.dial, perMessageDeflate: false }, target);
     this.socket = dialed.socket;
     this.#handshake = dialed.handshake;
     this.socket.setNoDelay(true);
