@@ -4,7 +4,6 @@
 // none of the WebSocket class's per-message machinery (events, queues,
 // copies): the generator's CPU per message stays close to the bare syscalls.
 import type * as net from 'node:net';
-import { randomFillSync } from 'node:crypto';
 import { Decoder } from '../core/decoder.js';
 import { Encoder } from '../core/encoder.js';
 import { dial, type ClientHandshake, type DialOptions } from '../node/dial.js';
@@ -35,26 +34,6 @@ function inputArea(decoder: Decoder): Uint8Array {
 
 /** After the server's close frame, how long its TCP close may take before we close ours. */
 const CLOSE_GRACE_MS = 200;
-
-/**
- * Mask keys for every connection's Encoder come from one shared random pool,
- * 4 bytes per frame, refilled by the CSPRNG when used up: the Encoder's own
- * 4 KiB pool per encoder cost more CPU than the whole handshake in the
- * connection-rate workload. Masks stay random (§5.3); a load generator has
- * no script-controlled payloads to protect (§10.3).
- */
-const KEY_POOL = 256 * 1024;
-const keyPool = Buffer.allocUnsafe(KEY_POOL);
-let keyPoolAt = KEY_POOL;
-function sharedRandomFill(buf: Uint8Array): void {
-  for (let at = 0; at < buf.length;) {
-    if (keyPoolAt === KEY_POOL) { randomFillSync(keyPool); keyPoolAt = 0; }
-    const n = Math.min(buf.length - at, KEY_POOL - keyPoolAt);
-    buf.set(keyPool.subarray(keyPoolAt, keyPoolAt + n), at);
-    keyPoolAt += n;
-    at += n;
-  }
-}
 
 export class BenchConnection {
   readonly socket: net.Socket;
@@ -140,8 +119,8 @@ export class BenchConnection {
 
   /** Client-role encoder (masks every frame), made on first use. */
   get encoder(): Encoder {
-    // generateMask takes 4 bytes per frame from the shared pool (randomFill would take a 4 KiB pool per encoder).
-    return (this.#encoder ??= new Encoder({ role: 'client', generateMask: sharedRandomFill }));
+    // Mask keys come from the process-wide pool of the default random source: nothing per connection.
+    return (this.#encoder ??= new Encoder({ role: 'client' }));
   }
 
   /** Connects and completes the opening handshake; rejects with a RunError. */

@@ -6,9 +6,17 @@ import { createRequire } from 'node:module';
 // works in the ES module and the CommonJS build alike, unlike import.meta.url.
 const load = createRequire(process.execPath);
 
-export const lazyNet = (): typeof import('node:net') => load('node:net');
-export const lazyTls = (): typeof import('node:tls') => load('node:tls');
-export const lazyCrypto = (): typeof import('node:crypto') => load('node:crypto');
-export const lazyStream = (): typeof import('node:stream') => load('node:stream');
-export const lazyZlib = (): typeof import('node:zlib') => load('node:zlib');
-export const lazyBuffer = (): typeof import('node:buffer') => load('node:buffer');
+// Memoized: a require() call goes through the module loader's cache lookup
+// each time (~10 µs), which a load generator opening thousands of
+// connections per second would pay per connection.
+function once<T>(id: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= load(id) as T);
+}
+
+export const lazyNet = once<typeof import('node:net')>('node:net');
+export const lazyTls = once<typeof import('node:tls')>('node:tls');
+export const lazyCrypto = once<typeof import('node:crypto')>('node:crypto');
+export const lazyStream = once<typeof import('node:stream')>('node:stream');
+export const lazyZlib = once<typeof import('node:zlib')>('node:zlib');
+export const lazyBuffer = once<typeof import('node:buffer')>('node:buffer');
