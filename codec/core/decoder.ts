@@ -78,7 +78,7 @@ const COPY_SLICE = 128 << 10;
  * the host's UTF-8 validator (EV_UTF8), shorter ones in WebAssembly, where
  * there is no call to pay for. Measured: see README, "UTF-8 validation".
  */
-const HOST_UTF8_MIN = Number((globalThis as any).process?.env?.WSFRAME_UTF8_MIN ?? 256); // TEMP
+const HOST_UTF8_MIN = 256;
 
 const noop = (): void => {};
 // ignoreBOM: a close reason starting with U+FEFF keeps it (it is text, not a byte-order mark).

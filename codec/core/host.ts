@@ -32,7 +32,9 @@ let utf8Validator: Utf8Validator | null | undefined;
 export function hostUtf8Validator(): Utf8Validator | null {
   if (utf8Validator === undefined) {
     let found: Utf8Validator | undefined;
-    try {
+    // WSFRAME_HOST_UTF8=0: WebAssembly validates all text, as in a browser (to test that path in Node).
+    if (hostProcess?.env?.WSFRAME_HOST_UTF8 === '0') found = undefined;
+    else try {
       found = typeof hostProcess?.getBuiltinModule === 'function' ? hostProcess.getBuiltinModule('buffer')?.isUtf8 : undefined;
     } catch {
       found = undefined;
