@@ -17,6 +17,12 @@
 // Anything left incomplete at the end of the slice (a partial header, a
 // partial control frame) is carried in the decoder's state.
 //
+// Text is validated as it is reported (RFC 6455 §8.1, fail fast): here, or,
+// in a decoder given the host's UTF-8 validator, the long runs of complete
+// code points by the host: an EV_UTF8 descriptor just before the piece's own
+// asks TypeScript to check them first (still one crossing per slice; see
+// utf8.ts, validateUtf8Split).
+//
 // A control payload carried across inputs is "held" in the decoder's state
 // until TypeScript has dispatched it (the next parse call); the parser yields
 // rather than overwrite it.
