@@ -17,16 +17,22 @@
 // Anything left incomplete at the end of the slice (a partial header, a
 // partial control frame) is carried in the decoder's state.
 //
+// Text is validated as it is reported (RFC 6455 §8.1, fail fast): here, or,
+// in a decoder given the host's UTF-8 validator, the long runs of complete
+// code points by the host: an EV_UTF8 descriptor just before the piece's own
+// asks TypeScript to check them first (still one crossing per slice; see
+// utf8.ts, validateUtf8Split).
+//
 // A control payload carried across inputs is "held" in the decoder's state
 // until TypeScript has dispatched it (the next parse call); the parser yields
 // rather than overwrite it.
 
 import { heapAlloc, heapFree } from "./heap";
 import { maskInto } from "./mask";
-import { validateUtf8, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
+import { validateUtf8, validateUtf8Split, hostFrom, hostTo, UTF8_ACCEPT, UTF8_REJECT } from "./utf8";
 import {
   OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG,
-  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, EV_UTF8, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
   ERR_RSV1, ERR_RSV23, ERR_INVALID_OPCODE, ERR_UNEXPECTED_CONTINUATION, ERR_EXPECTED_CONTINUATION,
   ERR_CONTROL_FRAGMENTED, ERR_CONTROL_TOO_LONG, ERR_EXPECTED_MASK, ERR_UNEXPECTED_MASK,
   ERR_LENGTH_MSB, ERR_CLOSE_LENGTH_ONE, ERR_INVALID_CLOSE_CODE, ERR_INVALID_UTF8,
@@ -48,6 +54,7 @@ class DecoderState {
   streaming: u32;       // deliver payload pieces as they arrive instead of whole messages
   maxFragments: u32;    // 0 = no cap
   rsvAllowed: u32;      // RSV bits a negotiated extension may set on a data message's first frame (0x40: RSV1)
+  hostUtf8: u32;        // 0: no host UTF-8 validator; else the shortest run of text worth handing to it (EV_UTF8)
   phase: u32;
   maxMessage: u64;
   // The frame being received.
@@ -84,7 +91,7 @@ class DecoderState {
 // @ts-ignore: decorator
 @inline const STATE_SIZE: usize = CTRL_AREA + 128;
 
-export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, maxFragments: u32, rsvAllowed: u32): usize {
+export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, maxFragments: u32, rsvAllowed: u32, hostUtf8: u32): usize {
   const ptr = heapAlloc(STATE_SIZE);
   if (ptr == 0) return 0;
   memory.fill(ptr, 0, STATE_SIZE);
@@ -93,6 +100,7 @@ export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, 
   s.streaming = streaming;
   s.maxFragments = maxFragments;
   s.rsvAllowed = rsvAllowed & 0x70;
+  s.hostUtf8 = hostUtf8;
   s.maxMessage = maxMessage >= 1.8e19 ? u64.MAX_VALUE : <u64>maxMessage;
   return ptr;
 }
@@ -228,19 +236,28 @@ function beginFrame(s: DecoderState, h: usize): void {
 
 // The parse run: one call of parse() over one input slice. The driver keeps
 // the position and the descriptor count in locals; each phase function takes
-// them, writes at most one descriptor (entry n of the table) and returns the
-// new position with flags: EMITTED when it wrote that descriptor, STOP when the
-// run must stop (wait for input, yield, or the stream is over).
+// them, writes at most two descriptors (entries n and n+1 of the table) and
+// returns the new position with flags: EMITTED when it wrote one, EMITTED2
+// when it wrote a second (an EV_UTF8 before its own), STOP when the run must
+// stop (wait for input, yield, or the stream is over).
 let runYielded: u32 = 0;   // stopped with work left that needs no more input
 // The open run of reassembly pieces in the input area: [runPieceStart, runPieceEnd), none when runPieceEnd is 0.
 let runPieceStart: usize = 0;
 let runPieceEnd: usize = 0;
+// The open run is text not validated yet: a decoder with a host validator
+// validates a run as a whole when it is reported (the host's call cost is
+// paid per run, not per frame), or before an error found after it.
+let runText: bool = false;
 
 /** Flags on a returned position; positions are < 2^30 (the input area is 1 MiB). */
 // @ts-ignore: decorator
 @inline const STOP: usize = 0x80000000;
 // @ts-ignore: decorator
 @inline const EMITTED: usize = 0x40000000;
+// @ts-ignore: decorator
+@inline const EMITTED2: usize = 0x20000000;
+// @ts-ignore: decorator
+@inline const FLAGS: usize = STOP | EMITTED | EMITTED2;
 
 /**
  * Parses [input, input+len). Writes descriptors to `table` (at most `cap`),
@@ -248,8 +265,8 @@ let runPieceEnd: usize = 0;
  * yielded; returns the count. It yields (stops with work left, possibly with
  * all input consumed, e.g. a zero-length frame still to report) only when
  * the table is full or a held buffer is needed, and then always after
- * emitting at least one descriptor. One slot of the table is kept for the
- * open run of pieces, reported when the run stops.
+ * emitting at least one descriptor. Slots of the table are kept for the open
+ * run of pieces, reported when the run stops (two: an EV_UTF8 may precede it).
  */
 export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u32): u32 {
   const s = changetype<DecoderState>(ptr);
@@ -257,28 +274,31 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
   releaseHeld(ptr);
   runYielded = 0;
   runPieceEnd = 0;
+  runText = false;
   let pos: usize = 0;
   let n: u32 = 0;
   while (true) {
     if (s.phase >= PHASE_CLOSED) { pos = len; break; }
-    if (n + 1 >= cap) { runYielded = 1; break; }
+    // Room for what one step may write (two) and the open run after it (two).
+    if (n + 3 >= cap) { runYielded = 1; break; }
     let next: usize;
     if (s.phase == PHASE_HEADER) next = readHeader(s, ptr, input, len, pos, table, n);
     else if (s.opcode >= 8) {
       // A control frame inside a fragmented message: report the pieces before it,
       // so that later pieces are not compacted over its in-place payload.
-      if (runPieceEnd != 0) { flushPieces(s, table, n++); continue; }
+      if (runPieceEnd != 0) { n += flushPieces(s, table, n); continue; }
       next = controlFrame(s, ptr, input, len, pos, table, n);
     }
     else if (s.streaming != 0 || s.msgRsv != 0) next = streamPiece(s, input, len, pos, table, n);
     else if (s.opcode != OP_CONTINUATION && s.fin != 0 && s.remaining == s.frameLen && s.remaining <= <u64>(len - pos)) next = wholeInPlace(s, input, len, pos, table, n);
     else next = reassemble(s, input, len, pos, table, n);
-    pos = next & ~(STOP | EMITTED);
+    pos = next & ~FLAGS;
     if ((next & EMITTED) != 0) n++;
+    if ((next & EMITTED2) != 0) n++;
     if ((next & STOP) != 0) break;
   }
   // The open run of pieces goes out now: the input area is reused after this call.
-  if (runPieceEnd != 0 && s.phase < PHASE_CLOSED) flushPieces(s, table, n++);
+  if (runPieceEnd != 0 && s.phase < PHASE_CLOSED) n += flushPieces(s, table, n);
   assert(pos <= len && n <= cap);
   s.bytesIn += <u64>pos;
   // Bytes carried to the next input count towards the peak (TypeScript adds the message it holds).
@@ -292,9 +312,47 @@ export function parse(ptr: usize, input: usize, len: usize, table: usize, cap: u
 
 /** Reports a protocol error: the rest of the input (and stream) is ignored. */
 function fail(s: DecoderState, len: usize, table: usize, n: u32, err: u32, detail: u32): usize {
+  let second: usize = 0;
+  if (runText) {
+    // The open run's text came before the error: its verdict comes first, as
+    // when text is validated frame by frame.
+    runText = false;
+    const k = checkText(s, runPieceStart, runPieceEnd - runPieceStart, false, table, n);
+    if (k == TEXT_INVALID) { err = ERR_INVALID_UTF8; detail = 0; }
+    else if (k != 0) { n++; second = EMITTED2; }
+  }
+  failAt(s, table, n, err, detail);
+  return len | STOP | EMITTED | second;
+}
+
+// @ts-ignore: decorator
+@inline function failAt(s: DecoderState, table: usize, n: u32, err: u32, detail: u32): void {
   s.phase = PHASE_FAILED;
+  runPieceEnd = 0;
   emit(table, n, EV_ERROR, detail, 0, err);
-  return len | STOP | EMITTED;
+}
+
+/** checkText's answer for invalid text. */
+// @ts-ignore: decorator
+@inline const TEXT_INVALID: u32 = 0xFFFFFFFF;
+
+/**
+ * Validates a piece of text about to be reported, [p, p+len), continuing the
+ * message's state (`last`: the message ends with it). A decoder with a host
+ * validator hands the bulk of a long piece to it: an EV_UTF8 descriptor is
+ * written at entry n, before the piece's own, and TypeScript checks it first.
+ * Returns the descriptors written (0 or 1), or TEXT_INVALID.
+ */
+function checkText(s: DecoderState, p: usize, len: usize, last: bool, table: usize, n: u32): u32 {
+  if (s.hostUtf8 == 0) {
+    s.utf8 = validateUtf8(s.utf8, p, len);
+    return s.utf8 == UTF8_REJECT ? TEXT_INVALID : 0;
+  }
+  s.utf8 = validateUtf8Split(s.utf8, p, len, last, s.hostUtf8);
+  if (s.utf8 == UTF8_REJECT) return TEXT_INVALID;
+  if (hostTo == hostFrom) return 0;
+  emit(table, n, EV_UTF8, hostFrom, hostTo - hostFrom, 0);
+  return 1;
 }
 
 /** Payload bytes of the current frame available in the rest of the input. */
@@ -411,21 +469,22 @@ function streamPiece(s: DecoderState, input: usize, len: usize, pos: usize, tabl
   const p = input + pos;
   const text = s.msgOpcode == OP_TEXT;
   const raw = s.msgRsv != 0;
+  const last = s.remaining == <u64>avail && s.fin != 0;
+  let k: u32 = 0;
   if (avail != 0) {
     if (s.masked != 0) s.key = maskInto(p, p, avail, s.key);
     if (text && !raw) {
-      s.utf8 = validateUtf8(s.utf8, p, avail);
-      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+      k = checkText(s, p, avail, last, table, n);
+      if (k == TEXT_INVALID) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
     }
     s.remaining -= <u64>avail;
     pos += avail;
   }
-  const last = s.remaining == 0 && s.fin != 0;
   if (last && text && !raw && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
   let emitted: usize = 0;
   if (avail != 0 || last) {
-    emit(table, n, EV_FRAGMENT | (text ? 0 : FLAG_BINARY) | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
-    emitted = EMITTED;
+    emit(table, n + k, EV_FRAGMENT | (text ? 0 : FLAG_BINARY) | (last ? FLAG_FIN : 0) | (raw ? FLAG_RSV1 : 0), p, avail, 0);
+    emitted = k != 0 ? EMITTED | EMITTED2 : EMITTED;
   }
   if (s.remaining != 0) return pos | STOP | emitted;
   s.phase = PHASE_HEADER;
@@ -439,13 +498,17 @@ function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, tab
   const p = input + pos;
   const text = s.msgOpcode == OP_TEXT;
   if (s.masked != 0) maskInto(p, p, size, s.key);
-  if (text && validateUtf8(UTF8_ACCEPT, p, size) != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  let k: u32 = 0;
+  if (text) {
+    k = checkText(s, p, size, true, table, n);
+    if (k == TEXT_INVALID || s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  }
   s.remaining = 0;
   s.phase = PHASE_HEADER;
   s.messages++;
   s.msgOpcode = 0;
-  emit(table, n, EV_MESSAGE | (text ? 0 : FLAG_BINARY), p, size, 0);
-  return (pos + size) | EMITTED;
+  emit(table, n + k, EV_MESSAGE | (text ? 0 : FLAG_BINARY), p, size, 0);
+  return (pos + size) | (k != 0 ? EMITTED | EMITTED2 : EMITTED);
 }
 
 /** The bytes of the current frame still to come, as EV_PIECE reports them. */
@@ -454,12 +517,19 @@ function wholeInPlace(s: DecoderState, input: usize, len: usize, pos: usize, tab
   return s.fin != 0 && s.remaining < <u64>PIECE_UNKNOWN ? <u32>s.remaining : PIECE_UNKNOWN;
 }
 
-/** Reports the open run of pieces (not the message's last) and closes it. */
-function flushPieces(s: DecoderState, table: usize, n: u32): void {
+/** Reports the open run of pieces (not the message's last) and closes it; returns the descriptors written. */
+function flushPieces(s: DecoderState, table: usize, n: u32): u32 {
+  let k: u32 = 0;
+  if (runText) {
+    runText = false;
+    k = checkText(s, runPieceStart, runPieceEnd - runPieceStart, false, table, n);
+    if (k == TEXT_INVALID) { failAt(s, table, n, ERR_INVALID_UTF8, 0); return 1; }
+  }
   // Only a data frame under way tells how much is still to come (a control frame's header may be the current one).
   const toCome = s.phase == PHASE_PAYLOAD && s.opcode < 8 ? stillToCome(s) : PIECE_UNKNOWN;
-  emit(table, n, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, toCome);
+  emit(table, n + k, EV_PIECE | (s.msgOpcode == OP_TEXT ? 0 : FLAG_BINARY), runPieceStart, runPieceEnd - runPieceStart, toCome);
   runPieceEnd = 0;
+  return k + 1;
 }
 
 /**
@@ -481,8 +551,11 @@ function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table
     if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
     else if (dst != p) memory.copy(dst, p, avail);
     if (text) {
-      s.utf8 = validateUtf8(s.utf8, dst, avail);
-      if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+      if (s.hostUtf8 != 0) runText = true;  // validated as a run, see flushPieces
+      else {
+        s.utf8 = validateUtf8(s.utf8, dst, avail);
+        if (s.utf8 == UTF8_REJECT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+      }
     }
     runPieceEnd = dst + avail;
     s.remaining -= <u64>avail;
@@ -491,11 +564,19 @@ function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table
   if (s.remaining != 0) return pos | STOP;
   s.phase = PHASE_HEADER;
   if (s.fin == 0) return pos;
+  const open = runPieceEnd != 0;
+  const start = open ? runPieceStart : p;
+  const size = open ? runPieceEnd - runPieceStart : 0;
+  let k: u32 = 0;
+  if (runText) {
+    runText = false;
+    k = checkText(s, start, size, true, table, n);
+    if (k == TEXT_INVALID) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
+  }
   if (text && s.utf8 != UTF8_ACCEPT) return fail(s, len, table, n, ERR_INVALID_UTF8, 0);
   s.messages++;
   s.msgOpcode = 0;
-  const open = runPieceEnd != 0;
-  emit(table, n, EV_PIECE | (text ? 0 : FLAG_BINARY) | FLAG_FIN, open ? runPieceStart : p, open ? runPieceEnd - runPieceStart : 0, 0);
+  emit(table, n + k, EV_PIECE | (text ? 0 : FLAG_BINARY) | FLAG_FIN, start, size, 0);
   runPieceEnd = 0;
-  return pos | EMITTED;
+  return pos | (k != 0 ? EMITTED | EMITTED2 : EMITTED);
 }

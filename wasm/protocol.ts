@@ -21,6 +21,8 @@ export const EV_CLOSE: u32 = 5;     // ptr/len: reason, extra: code
 export const EV_ERROR: u32 = 6;     // extra: error id, ptr: detail value
 export const EV_PIECE: u32 = 7;     // piece of a message reassembled by TypeScript: ptr, len (+ FLAG_FIN on its last);
                                     // extra: bytes still to come in its final frame, PIECE_UNKNOWN before that frame
+export const EV_UTF8: u32 = 8;      // ptr, len: complete code points of a text piece that the host's UTF-8 validator must
+                                    // accept before the descriptor after it is delivered (decoders given one only)
 export const FLAG_BINARY: u32 = 0x100;
 export const FLAG_FIN: u32 = 0x200;
 export const FLAG_RSV1: u32 = 0x400;  // EV_FRAGMENT of a message whose first frame had RSV1 (an extension's data)

@@ -149,3 +149,72 @@ function openAtEnd(p: usize): usize {
   if (<u32>load<u8>(p - 3) >= 0xF0) return 3;
   return 0;
 }
+
+// ---------------------------------------------------------------------------
+// Sharing the work with a host validator (Node's buffer.isUtf8, simdutf: several
+// times faster than the lookup above on multi-byte text, slower on short
+// pieces because of its call cost). The host checks whole strings, so it is
+// given only runs that start and end at code point boundaries; this module
+// keeps the boundaries: it finishes a code point carried in from the previous
+// piece, takes the leading ASCII itself (most text is ASCII, which it checks
+// at memory speed), and carries an incomplete code point at the end of a piece
+// to the next. One state machine (step) decides every byte it looks at.
+//
+// The split is exact: in valid text each cut falls on a code point boundary,
+// and pieces that are each valid from their cut concatenate to valid text, so
+// the whole is valid if and only if every part is.
+
+/** The run the host validator must accept, set by validateUtf8Split; empty when hostFrom == hostTo. */
+export let hostFrom: usize = 0;
+export let hostTo: usize = 0;
+
+/**
+ * Like validateUtf8, but leaves the bulk of a piece with non-ASCII bytes to
+ * the host: [hostFrom, hostTo) when it is at least `hostMin` bytes (smaller
+ * runs are validated here). `last`: the message ends with this piece, so
+ * nothing is carried (the host run then goes to the end, and the host rejects
+ * a sequence cut short there). Returns the new state as validateUtf8 does,
+ * for the bytes validated here.
+ */
+export function validateUtf8Split(state: u32, p: usize, len: usize, last: bool, hostMin: usize): u32 {
+  const end = p + len;
+  hostFrom = 0;
+  hostTo = 0;
+  while (state != 0 && p < end) {
+    state = step(state, <u32>load<u8>(p));
+    p++;
+    if (state == UTF8_REJECT) return state;
+  }
+  if (state != 0) return state;
+  p = skipAscii(p, end);
+  if (p == end) return UTF8_ACCEPT;
+  const tail: usize = last ? 0 : openTail(p, end);
+  if (end - tail - p < hostMin) return validateUtf8(UTF8_ACCEPT, p, end - p);
+  hostFrom = p;
+  hostTo = end - tail;
+  return tail == 0 ? UTF8_ACCEPT : scalar(UTF8_ACCEPT, end - tail, end);
+}
+
+/** The first 16-byte block (or, in the last 15 bytes, the first byte) at or after p that is not all ASCII; `end` if none. */
+function skipAscii(p: usize, end: usize): usize {
+  while (p + 64 <= end) {
+    const any = v128.or(v128.or(v128.load(p), v128.load(p, 16)), v128.or(v128.load(p, 32), v128.load(p, 48)));
+    if (i8x16.bitmask(any) != 0) break;
+    p += 64;
+  }
+  while (p + 16 <= end) {
+    if (i8x16.bitmask(v128.load(p)) != 0) return p;
+    p += 16;
+  }
+  while (p < end && <u32>load<u8>(p) < 0x80) p++;
+  return p;
+}
+
+/** Like openAtEnd, for [p, end) of any length: the bytes of a sequence that does not end before `end` (0..3). */
+function openTail(p: usize, end: usize): usize {
+  const n = end - p;
+  if (n >= 1 && <u32>load<u8>(end - 1) >= 0xC0) return 1;
+  if (n >= 2 && <u32>load<u8>(end - 2) >= 0xE0) return 2;
+  if (n >= 3 && <u32>load<u8>(end - 3) >= 0xF0) return 3;
+  return 0;
+}

@@ -21,14 +21,15 @@ import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INP
 import { errorFromId, ProtocolError } from './errors.js';
 import { asBytes, allocUnsafe } from './bytes.js';
 import {
-  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
-  ERR_MEMORY_BUDGET, ERR_OUT_OF_MEMORY, ERR_MESSAGE_TOO_BIG,
+  EV_MESSAGE, EV_FRAGMENT, EV_PING, EV_PONG, EV_CLOSE, EV_ERROR, EV_PIECE, EV_UTF8, FLAG_BINARY, FLAG_FIN, FLAG_RSV1, PIECE_UNKNOWN,
+  ERR_MEMORY_BUDGET, ERR_OUT_OF_MEMORY, ERR_MESSAGE_TOO_BIG, ERR_INVALID_UTF8,
   TABLE_HEAD, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
   STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from './generated/wasm-interface.js';
 import { resolveLimits, resolveOwnMessages, resolveRole, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
 import { takeBuffer, returnBuffer, markRecyclable, isRecyclable } from './message-pool.js';
 import type { InboundExtension } from './extension.js';
+import { hostUtf8Validator, type Utf8Validator } from './host.js';
 
 export type { Role } from './options.js';
 
@@ -71,6 +72,13 @@ const W_KIND = ENTRY_KIND >>> 2, W_PTR = ENTRY_PTR >>> 2, W_LEN = ENTRY_LEN >>> 
 
 /** Bytes copied into WebAssembly per parse call when pushing a large chunk. */
 const COPY_SLICE = 128 << 10;
+
+/**
+ * Text runs (past their leading ASCII) at least this long are validated by
+ * the host's UTF-8 validator (EV_UTF8), shorter ones in WebAssembly, where
+ * there is no call to pay for. Measured: see README, "UTF-8 validation".
+ */
+const HOST_UTF8_MIN = 256;
 
 const noop = (): void => {};
 // ignoreBOM: a close reason starting with U+FEFF keeps it (it is text, not a byte-order mark).
@@ -131,6 +139,8 @@ export class Decoder {
   #sizeHint = 0;
   /** The consumer keeps messages: reassembly buffers are handed over, never recycled. */
   #ownMessages: boolean;
+  /** The host's UTF-8 validator for the runs WebAssembly hands over (EV_UTF8); null: WebAssembly validates all. */
+  #isUtf8: Utf8Validator | null;
 
   constructor(options: DecoderOptions = {}) {
     const role = resolveRole(options.role);
@@ -144,8 +154,10 @@ export class Decoder {
     this.#onError = options.onError ?? noop;
     this.#extension = options.extension ?? null;
     this.#ownMessages = resolveOwnMessages(options);
+    this.#isUtf8 = hostUtf8Validator();
     this.#wasm = getWasm();
-    this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments, this.#extension?.rsvBits ?? 0);
+    this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments,
+      this.#extension?.rsvBits ?? 0, this.#isUtf8 === null ? 0 : HOST_UTF8_MIN);
     refreshViews();
     if (this.#ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory for a decoder');
     this.#held.ptr = this.#ptr;
@@ -432,6 +444,13 @@ export class Decoder {
       const len = u32[entry + W_LEN]!;
       if (ptr < inputStart || ptr >= inputEnd) this.#deliveredHeld = true;
       switch (kind & 0xff) {
+        case EV_UTF8:
+          // Complete code points of a text piece (the next descriptor): WebAssembly checked the rest.
+          if (!this.#isUtf8!(new Uint8Array(views.buffer, ptr, len))) {
+            this.#failFromTs(ERR_INVALID_UTF8);
+            return;
+          }
+          break;
         case EV_PIECE:
           this.#piece(ptr, len, kind, u32[entry + W_EXTRA]!);
           if (this.#state !== 'open') return;

@@ -23,7 +23,8 @@ export interface WasmExports {
   heapInit(base: number): void;
   heapAlloc(bytes: number): number;
   maskInto(src: number, dst: number, len: number, key: number): number;
-  createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number, rsvAllowed: number): number;
+  /** hostUtf8: 0 when TypeScript has no host UTF-8 validator, else the shortest run of text to hand it (EV_UTF8). */
+  createDecoder(expectMask: number, streaming: number, maxMessage: number, maxFragments: number, rsvAllowed: number, hostUtf8: number): number;
   destroyDecoder(ptr: number): void;
   releaseHeld(ptr: number): void;
   releaseAll(ptr: number): void;
