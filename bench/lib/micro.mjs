@@ -272,12 +272,6 @@ export async function w4(ctx) {
       });
     }
   }
-  const unrecycled = new ctx.impl.Encoder({ role: 'client' });
-  specs.push({
-    id: 'w4.ours.client.one.fresh', label: `encode 4 MiB, one frame, client, output not recycled (${ctx.coreLabel})`,
-    impl: ctx.coreName, gated: false, targets: [], note: 'info: fresh output memory per message (page faults on first touch)',
-    run: () => unrecycled.message(pristine, { binary: true }),
-  });
   specs.push({
     id: 'w4.ws.client.frag.ro', label: 'encode 4 MiB, 4096 × 1 KiB frags, client (ws, readOnly:true)',
     impl: 'ws', gated: false, targets: [], note: 'info: copy + mask, what WebSocket#send does with a Buffer',

@@ -171,6 +171,8 @@ export class Encoder {
    * used afterwards. Frames that did not come from an encoder are ignored.
    */
   recycle(frames: readonly Uint8Array[]): void {
+    // Server output is header chunks and the caller's own payload: nothing lent.
+    if (!this.#masked) return;
     for (const frame of frames) recycleLent(frame);
   }
 
