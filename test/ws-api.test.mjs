@@ -397,6 +397,48 @@ describe("engine.io's use of ws internals", () => {
       await server.stop();
     }
   });
+
+  test('_sender.sendFrame: [header, payload] pairs, whole frames, 16-bit lengths, binary; uncompressed under permessage-deflate; one _sender', async () => {
+    const server = await ourServer({ perMessageDeflate: { threshold: 0 } });
+    try {
+      const connection = once(server.wss, 'connection');
+      // A raw client, to see the frames' bits as they arrive (RSV1: compressed, RFC 7692 §6).
+      const socket = net.connect(server.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n');
+      const [ws] = await within(connection, 5000, 'connection');
+      assert.equal(ws.extensions, 'permessage-deflate');
+      assert.equal(ws._sender, ws._sender);
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+      const long = Buffer.alloc(300, 0x61);
+      const frames = [
+        RealSender.frame(Buffer.from('4["a"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }),
+        [Buffer.concat(RealSender.frame(Buffer.from('4["b"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))],
+        RealSender.frame(long, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }),
+        RealSender.frame(Buffer.from([1, 2, 3]), { readOnly: false, mask: false, rsv1: false, opcode: 2, fin: true }),
+      ];
+      for (const frame of frames) {
+        await new Promise((resolve, reject) => ws._sender.sendFrame(frame, (error) => (error ? reject(error) : resolve())));
+      }
+      const expected = Buffer.concat(frames.flat());
+      const head = await within((async () => {
+        while (received.indexOf('\r\n\r\n') < 0 || received.length - received.indexOf('\r\n\r\n') - 4 < expected.length) await once(socket, 'data');
+        return received.indexOf('\r\n\r\n') + 4;
+      })(), 5000, 'the frames');
+      // Byte for byte the frames given: same headers (RSV1 clear), payloads as they were.
+      assert.deepEqual(received.subarray(head), expected);
+      // A header whose length disagrees with its payload is refused.
+      const [header] = RealSender.frame(Buffer.from('abc'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+      const error = await new Promise((resolve) => ws._sender.sendFrame([header, Buffer.from('abcd')], resolve));
+      assert.match(error.message, /unmasked/);
+      socket.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
 });
 
 describe('WebSocket as a client against a ws server', () => {
