@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Where an echo server's CPU goes: runs wsframe's echo (accept() in an http
-// server, honouring send()'s result) in a child under V8's CPU profiler, drives
+// Where an echo server's CPU goes: runs an echo server of bench/ws-facade.mjs
+// (accept() honouring send()'s result, wsframe/ws or ws) in a child under V8's CPU profiler, drives
 // it from the near-free raw client of the loopback rows, and prints self time
 // by function and by file, WebAssembly functions named.
 //
@@ -27,31 +27,9 @@ const { values: a } = parseArgs({ options: {
 } });
 
 if (a.child) {
-  const http = await import('node:http');
-  const server = http.createServer();
-  const zeroCopy = !a.owned;
-  if (a.server === 'native') {
-    const { accept } = await import('wsframe');
-    server.on('upgrade', (req, socket, head) => {
-      const ws = accept(req, socket, head, { maxMessageSize: 64 * 2 ** 20, zeroCopy });
-      if (!ws) return;
-      // The documented pattern: pause on false, resume on the one 'drain' that follows.
-      let paused = false;
-      ws.on('drain', () => { paused = false; ws.resume(); });
-      ws.on('message', (data, binary) => {
-        if (!ws.send(data, { binary }) && !paused) { paused = true; ws.pause(); }
-      });
-      ws.on('error', () => {});
-    });
-  } else {
-    // ws's API: send() has no verdict; the echo is written as ws users write it.
-    const { WebSocketServer } = await import(a.server === 'ws' ? 'ws' : 'wsframe/ws');
-    const wss = new WebSocketServer({ server, maxPayload: 64 * 2 ** 20, perMessageDeflate: false, ...(a.server === 'facade' ? { zeroCopy } : {}) });
-    wss.on('connection', (ws) => {
-      ws.on('message', (data, binary) => ws.send(data, { binary }));
-      ws.on('error', () => {});
-    });
-  }
+  // The echo servers of bench/ws-facade.mjs, each with its back-pressure pattern.
+  const { echoServer } = await import('./ws-facade.mjs');
+  const server = await echoServer(a.server, !a.owned);
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port, cpu: process.cpuUsage() }));
   process.on('message', (m) => { if (m === 'cpu') process.send({ cpu: process.cpuUsage() }); });
   process.on('disconnect', () => process.exit(0));  // exit flushes the profile

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { generateKey, verifyUpgradeResponse } from '../core/handshake.js';
 import { buildDeflateOffer, type PerMessageDeflate } from '../core/permessage-deflate.js';
 import { deflateSession, resolveWsDeflate, type WsPerMessageDeflateOptions } from './deflate.js';
-import { WebSocket as NodeWebSocket, kMessageSink, kSendMessage, type WebSocketReadyState } from '../node/websocket.js';
+import { WebSocket as NodeWebSocket, kAfterFlush, kMessageSink, kSendMessage, type WebSocketReadyState } from '../node/websocket.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike, type TypedOn } from './events.js';
 
 const load = createRequire(process.execPath);
@@ -491,9 +491,10 @@ export class WebSocket extends EventEmitter {
 
   #afterWrite(written: boolean, cb: SendCallback | undefined): void {
     if (cb === undefined) return;
-    // The native send() queued the frames for this tick's write; false means
-    // the socket's buffer is full: the write completes when 'drain' comes.
-    if (written) process.nextTick(cb);
+    // The native send() queued the frames for this tick's write: cb runs when
+    // that write hands them to the socket. false means the socket's buffer is
+    // full: the write completes when 'drain' comes.
+    if (written) this.#native![kAfterFlush](cb);
     else this.#waitingForDrain.push(cb);
   }
 
