@@ -314,6 +314,36 @@ describe('WebSocket (server side) with a ws client', () => {
     }
   });
 
+  test('send callbacks of one tick run in order, once each, after the frames were handed to the socket, before the next macrotask', async () => {
+    const server = await ourServer();
+    try {
+      const connection = once(server.wss, 'connection');
+      const client = new RealWS(server.url);
+      const [ws] = await within(connection, 5000, 'connection');
+      await once(client, 'open');
+      const socket = ws._socket;
+      const before = socket.bytesWritten + socket.writableLength;
+      const calls = [];
+      let handedOver = -1;
+      for (let i = 0; i < 100; i++) {
+        ws.send(`message ${i}`, (error) => {
+          assert.equal(error, undefined);
+          if (calls.length === 0) handedOver = socket.bytesWritten + socket.writableLength - before;
+          calls.push(i);
+        });
+      }
+      assert.deepEqual(calls, []);  // never synchronously
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(calls, Array.from({ length: 100 }, (_, i) => i));
+      // 100 text frames: a 2-byte header each and the payloads.
+      const bytes = Array.from({ length: 100 }, (_, i) => 2 + Buffer.byteLength(`message ${i}`)).reduce((a, b) => a + b);
+      assert.equal(handedOver, bytes);
+      client.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('send callbacks, ping/pong with callbacks and events, close(code, reason) with a Buffer reason', async () => {
     const server = await ourServer();
     try {
@@ -420,6 +450,9 @@ describe("engine.io's use of ws internals", () => {
         RealSender.frame(long, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }),
         RealSender.frame(Buffer.from([1, 2, 3]), { readOnly: false, mask: false, rsv1: false, opcode: 2, fin: true }),
       ];
+      // Cut anywhere, even inside the header.
+      const whole = Buffer.concat(RealSender.frame(Buffer.from('4["c"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }));
+      frames.push([whole.subarray(0, 1), whole.subarray(1, 5), whole.subarray(5)]);
       for (const frame of frames) {
         await new Promise((resolve, reject) => ws._sender.sendFrame(frame, (error) => (error ? reject(error) : resolve())));
       }

@@ -506,25 +506,26 @@ export class WebSocket extends EventEmitter {
 
   #sendPreEncoded(list: readonly Uint8Array[], cb: SendCallback | undefined): void {
     // ws's Sender.frame() gives [header, payload] (socket.io's broadcasts): the
-    // payload is sent as it is, never concatenated with its header.
-    const header = list[0] ?? EMPTY;
-    const first = header[0] ?? 0;
-    const second = header[1] ?? 0x80;
+    // payload is sent as it is, never joined to its header. Any other cut is joined once.
+    let head = list.length === 0 ? EMPTY : list[0]!;
+    let headerBytes = preEncodedHeaderBytes(head);
+    let payload: Uint8Array | null = null;
+    if (list.length === 2 && head.length === headerBytes) {
+      payload = list[1]!;
+    } else {
+      if (list.length > 1) {
+        head = Buffer.concat(list as Uint8Array[]);
+        headerBytes = preEncodedHeaderBytes(head);
+      }
+      if (head.length >= headerBytes) payload = head.subarray(headerBytes);
+    }
+    const first = head[0] ?? 0;
+    const second = head[1] ?? 0x80;
     const opcode = first & 0x0f;
     const marker = second & 0x7f;
-    const headerBytes = marker < 126 ? 2 : marker === 126 ? 4 : 10;
-    let payload: Uint8Array | null = null;
-    if (list.length === 2 && header.length === headerBytes) {
-      payload = list[1]!;
-    } else if (list.length === 1 && header.length >= headerBytes) {
-      payload = header.subarray(headerBytes);
-    } else if (list.length > 2) {
-      const frame = Buffer.concat(list as Uint8Array[]);
-      if (frame.length >= headerBytes) payload = frame.subarray(headerBytes);
-    }
-    const length = marker < 126 ? marker : marker === 126
-      ? (header[2]! << 8) | header[3]!
-      : Number(Buffer.from(header.buffer, header.byteOffset, header.byteLength).readBigUInt64BE(2));
+    const length = payload === null ? -1 : marker < 126 ? marker : marker === 126
+      ? (head[2]! << 8) | head[3]!
+      : Number(Buffer.from(head.buffer, head.byteOffset, head.byteLength).readBigUInt64BE(2));
     // FIN set, RSV clear, text or binary, unmasked (§5.2), and exactly one frame.
     if (payload === null || (first & 0xf0) !== 0x80 || (opcode !== 1 && opcode !== 2) || (second & 0x80) !== 0 || payload.length !== length) {
       const error = new Error('wsframe/ws: _sender.sendFrame takes one final, unmasked text or binary frame');
@@ -786,6 +787,13 @@ function tlsConnect(options: import('node:tls').ConnectionOptions & { path?: str
   const servername = options.servername ?? (lazyNet().isIP(options.host ?? '') === 0 ? options.host : undefined);
   const { path: _path, ...rest } = options;
   return lazyTls().connect({ ...rest, ...(servername === undefined ? {} : { servername }) });
+}
+
+/** The header length a frame's second byte announces (§5.2): 2, 4 or 10; past the bytes given when they are fewer. */
+function preEncodedHeaderBytes(head: Uint8Array): number {
+  if (head.length < 2) return head.length + 1;
+  const marker = head[1]! & 0x7f;
+  return marker < 126 ? 2 : marker === 126 ? 4 : 10;
 }
 
 /** ws's conversions of what send() takes: strings stay text, views and buffers are sent as bytes. */
