@@ -314,6 +314,36 @@ describe('WebSocket (server side) with a ws client', () => {
     }
   });
 
+  test('send callbacks of one tick run in order, once each, after the frames were handed to the socket, before the next macrotask', async () => {
+    const server = await ourServer();
+    try {
+      const connection = once(server.wss, 'connection');
+      const client = new RealWS(server.url);
+      const [ws] = await within(connection, 5000, 'connection');
+      await once(client, 'open');
+      const socket = ws._socket;
+      const before = socket.bytesWritten + socket.writableLength;
+      const calls = [];
+      let handedOver = -1;
+      for (let i = 0; i < 100; i++) {
+        ws.send(`message ${i}`, (error) => {
+          assert.equal(error, undefined);
+          if (calls.length === 0) handedOver = socket.bytesWritten + socket.writableLength - before;
+          calls.push(i);
+        });
+      }
+      assert.deepEqual(calls, []);  // never synchronously
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(calls, Array.from({ length: 100 }, (_, i) => i));
+      // 100 text frames: a 2-byte header each and the payloads.
+      const bytes = Array.from({ length: 100 }, (_, i) => 2 + Buffer.byteLength(`message ${i}`)).reduce((a, b) => a + b);
+      assert.equal(handedOver, bytes);
+      client.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('send callbacks, ping/pong with callbacks and events, close(code, reason) with a Buffer reason', async () => {
     const server = await ourServer();
     try {
@@ -393,6 +423,51 @@ describe("engine.io's use of ws internals", () => {
       const error = await new Promise((resolve) => ws._sender.sendFrame(masked, resolve));
       assert.match(error.message, /unmasked/);
       client.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('_sender.sendFrame: [header, payload] pairs, whole frames, 16-bit lengths, binary; uncompressed under permessage-deflate; one _sender', async () => {
+    const server = await ourServer({ perMessageDeflate: { threshold: 0 } });
+    try {
+      const connection = once(server.wss, 'connection');
+      // A raw client, to see the frames' bits as they arrive (RSV1: compressed, RFC 7692 §6).
+      const socket = net.connect(server.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n');
+      const [ws] = await within(connection, 5000, 'connection');
+      assert.equal(ws.extensions, 'permessage-deflate');
+      assert.equal(ws._sender, ws._sender);
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+      const long = Buffer.alloc(300, 0x61);
+      const frames = [
+        RealSender.frame(Buffer.from('4["a"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }),
+        [Buffer.concat(RealSender.frame(Buffer.from('4["b"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))],
+        RealSender.frame(long, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }),
+        RealSender.frame(Buffer.from([1, 2, 3]), { readOnly: false, mask: false, rsv1: false, opcode: 2, fin: true }),
+      ];
+      // Cut anywhere, even inside the header.
+      const whole = Buffer.concat(RealSender.frame(Buffer.from('4["c"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }));
+      frames.push([whole.subarray(0, 1), whole.subarray(1, 5), whole.subarray(5)]);
+      for (const frame of frames) {
+        await new Promise((resolve, reject) => ws._sender.sendFrame(frame, (error) => (error ? reject(error) : resolve())));
+      }
+      const expected = Buffer.concat(frames.flat());
+      const head = await within((async () => {
+        while (received.indexOf('\r\n\r\n') < 0 || received.length - received.indexOf('\r\n\r\n') - 4 < expected.length) await once(socket, 'data');
+        return received.indexOf('\r\n\r\n') + 4;
+      })(), 5000, 'the frames');
+      // Byte for byte the frames given: same headers (RSV1 clear), payloads as they were.
+      assert.deepEqual(received.subarray(head), expected);
+      // A header whose length disagrees with its payload is refused.
+      const [header] = RealSender.frame(Buffer.from('abc'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+      const error = await new Promise((resolve) => ws._sender.sendFrame([header, Buffer.from('abcd')], resolve));
+      assert.match(error.message, /unmasked/);
+      socket.destroy();
     } finally {
       await server.stop();
     }

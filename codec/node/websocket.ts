@@ -16,6 +16,7 @@ import { WriteBatch, type FlushListener } from './write-batch.js';
 /** @internal Hooks for wsframe/ws (codec/ws), which runs on this class. */
 export const kMessageSink = Symbol('wsframe.messageSink');
 export const kSendMessage = Symbol('wsframe.sendMessage');
+export const kAfterFlush = Symbol('wsframe.afterFlush');
 
 /** The readyState of a {@link WebSocket}: CONNECTING 0, OPEN 1, CLOSING 2, CLOSED 3 (as in the WHATWG WebSocket). */
 export type WebSocketReadyState = 0 | 1 | 2 | 3;
@@ -454,6 +455,14 @@ export class WebSocket extends EventEmitter {
   /** @internal send() without an options object, for wsframe/ws's per-message path. */
   [kSendMessage](data: Uint8Array | string, binary: boolean, compress: boolean): boolean {
     return this.#accepted(this.#connection.send(data, binary, 0, compress));
+  }
+
+  /**
+   * @internal Runs `callback` once what was sent so far is handed to the
+   * socket: right after this tick's flush (wsframe/ws's send callbacks).
+   */
+  [kAfterFlush](callback: () => void): void {
+    if (this.#output === null || !this.#output.afterFlush(callback)) process.nextTick(callback);
   }
 
   #emitGuarded(event: string, ...args: unknown[]): void {

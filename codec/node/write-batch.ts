@@ -51,6 +51,8 @@ export class WriteBatch {
   /** Size of the last batch buffer allocated this tick (0: none yet). */
   #batchSize = 0;
   #flushScheduled = false;
+  /** Run once this tick's bytes are handed to the socket (wsframe/ws's send callbacks). */
+  #afterFlush: Array<() => void> | null = null;
 
   constructor(socket: Duplex, listener: FlushListener) {
     this.#socket = socket;
@@ -86,6 +88,21 @@ export class WriteBatch {
   /** The flush scheduled by write(): hands the tick's bytes over, then tells the listener. */
   flushTick(): void {
     if (this.#handOver()) this.#listener.flushed();
+    const callbacks = this.#afterFlush;
+    if (callbacks === null) return;
+    this.#afterFlush = null;
+    for (const callback of callbacks) callback();
+  }
+
+  /**
+   * Runs `callback` right after this tick's flush, once what was written
+   * before it is handed to the socket: one tick queued per batch instead of
+   * one per callback. False (the caller schedules it) when no flush is due.
+   */
+  afterFlush(callback: () => void): boolean {
+    if (!this.#flushScheduled) return false;
+    (this.#afterFlush ??= []).push(callback);
+    return true;
   }
 
   /** Hands everything queued to the socket now (the transport is being ended). */

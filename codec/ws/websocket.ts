@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { generateKey, verifyUpgradeResponse } from '../core/handshake.js';
 import { buildDeflateOffer, type PerMessageDeflate } from '../core/permessage-deflate.js';
 import { deflateSession, resolveWsDeflate, type WsPerMessageDeflateOptions } from './deflate.js';
-import { WebSocket as NodeWebSocket, kMessageSink, kSendMessage, type WebSocketReadyState } from '../node/websocket.js';
+import { WebSocket as NodeWebSocket, kAfterFlush, kMessageSink, kSendMessage, type WebSocketReadyState } from '../node/websocket.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike, type TypedOn } from './events.js';
 
 const load = createRequire(process.execPath);
@@ -26,6 +26,7 @@ export type RawData = Buffer | ArrayBuffer | Buffer[];
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+const EMPTY = new Uint8Array(0);
 
 /** ws's default maxPayload: 100 MiB. */
 export const DEFAULT_MAX_PAYLOAD = 100 * 2 ** 20;
@@ -154,6 +155,8 @@ export class WebSocket extends EventEmitter {
   /** Fragments of a message sent with fin: false. */
   #fragments: Uint8Array[] | null = null;
   #fragmentsBinary = false;
+  /** What `_sender` returns (made on first use). */
+  #sender: { sendFrame(list: readonly Uint8Array[], cb?: SendCallback): void } | null = null;
 
   /**
    * A client: `new WebSocket('ws://host/path', ['chat'], { headers })`.
@@ -230,7 +233,8 @@ export class WebSocket extends EventEmitter {
    * copied); anything but one final, unmasked text or binary frame is refused.
    */
   get _sender(): { sendFrame(list: readonly Uint8Array[], cb?: SendCallback): void } {
-    return { sendFrame: (list, cb) => this.#sendPreEncoded(list, cb) };
+    // One object per connection: engine.io reads `_sender` twice per packet it sends.
+    return this.#sender ??= { sendFrame: (list, cb) => this.#sendPreEncoded(list, cb) };
   }
 
   // ---- typed listeners ---------------------------------------------------------------
@@ -253,27 +257,31 @@ export class WebSocket extends EventEmitter {
   send(data: Data, options?: SendOptions | SendCallback, cb?: SendCallback): void {
     if (typeof options === 'function') {
       cb = options;
-      options = {};
+      options = undefined;
     }
-    if (this.readyState === 0) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    // readyState read once: this is the per-message path.
+    const state = this.readyState;
+    if (state === 0) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     const payload = toPayload(data);
-    if (this.readyState !== 1 || this.#native === null) {
+    const native = this.#native;
+    if (state !== 1 || native === null) {
       this.#notOpen(cb);
       return;
     }
     const binary = options?.binary ?? typeof payload !== 'string';
-    if (options?.fin === false || this.#fragments !== null) {
-      if (!this.#queueFragment(payload, binary, options?.fin !== false)) {
-        if (cb !== undefined) process.nextTick(cb);
-        return;
-      }
-      const message = Buffer.concat(this.#fragments!);
-      const messageBinary = this.#fragmentsBinary;
-      this.#fragments = null;
-      this.#afterWrite(this.#native[kSendMessage](message, messageBinary, options?.compress !== false), cb);
+    const compress = options?.compress !== false;
+    if (this.#fragments === null && options?.fin !== false) {
+      this.#afterWrite(native[kSendMessage](payload, binary, compress), cb);
       return;
     }
-    this.#afterWrite(this.#native[kSendMessage](payload, binary, options?.compress !== false), cb);
+    if (!this.#queueFragment(payload, binary, options?.fin !== false)) {
+      if (cb !== undefined) process.nextTick(cb);
+      return;
+    }
+    const message = Buffer.concat(this.#fragments!);
+    const messageBinary = this.#fragmentsBinary;
+    this.#fragments = null;
+    this.#afterWrite(native[kSendMessage](message, messageBinary, compress), cb);
   }
 
   ping(data?: Data, mask?: boolean | SendCallback, cb?: SendCallback): void {
@@ -462,6 +470,11 @@ export class WebSocket extends EventEmitter {
   }
 
   readonly #onMessage = (view: Uint8Array, binary: boolean): void => {
+    // The common case first: a Buffer as the native socket delivered it.
+    if (!this.#zeroCopy && (!binary || this.#binaryType === 'nodebuffer')) {
+      this.emit('message', view as Buffer, binary);
+      return;
+    }
     let data: RawData | Blob;
     const type = binary ? this.#binaryType : 'nodebuffer';
     if (type === 'nodebuffer' || type === 'fragments') {
@@ -478,9 +491,10 @@ export class WebSocket extends EventEmitter {
 
   #afterWrite(written: boolean, cb: SendCallback | undefined): void {
     if (cb === undefined) return;
-    // The native send() queued the frames for this tick's write; false means
-    // the socket's buffer is full: the write completes when 'drain' comes.
-    if (written) process.nextTick(cb);
+    // The native send() queued the frames for this tick's write: cb runs when
+    // that write hands them to the socket. false means the socket's buffer is
+    // full: the write completes when 'drain' comes.
+    if (written) this.#native![kAfterFlush](cb);
     else this.#waitingForDrain.push(cb);
   }
 
@@ -491,23 +505,41 @@ export class WebSocket extends EventEmitter {
   }
 
   #sendPreEncoded(list: readonly Uint8Array[], cb: SendCallback | undefined): void {
-    const frame = list.length === 1 ? list[0]! : Buffer.concat(list as Uint8Array[]);
-    const first = frame[0] ?? 0;
-    const second = frame[1] ?? 0x80;
+    // ws's Sender.frame() gives [header, payload] (socket.io's broadcasts): the
+    // payload is sent as it is, never joined to its header. Any other cut is joined once.
+    let head = list.length === 0 ? EMPTY : list[0]!;
+    let headerBytes = preEncodedHeaderBytes(head);
+    let payload: Uint8Array | null = null;
+    if (list.length === 2 && head.length === headerBytes) {
+      payload = list[1]!;
+    } else {
+      if (list.length > 1) {
+        head = Buffer.concat(list as Uint8Array[]);
+        headerBytes = preEncodedHeaderBytes(head);
+      }
+      if (head.length >= headerBytes) payload = head.subarray(headerBytes);
+    }
+    const first = head[0] ?? 0;
+    const second = head[1] ?? 0x80;
     const opcode = first & 0x0f;
     const marker = second & 0x7f;
-    const headerBytes = marker < 126 ? 2 : marker === 126 ? 4 : 10;
-    const length = marker < 126 ? marker : marker === 126
-      ? (frame[2]! << 8) | frame[3]!
-      : Number(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).readBigUInt64BE(2));
+    const length = payload === null ? -1 : marker < 126 ? marker : marker === 126
+      ? (head[2]! << 8) | head[3]!
+      : Number(Buffer.from(head.buffer, head.byteOffset, head.byteLength).readBigUInt64BE(2));
     // FIN set, RSV clear, text or binary, unmasked (§5.2), and exactly one frame.
-    if ((first & 0xf0) !== 0x80 || (opcode !== 1 && opcode !== 2) || (second & 0x80) !== 0 || frame.length !== headerBytes + length) {
+    if (payload === null || (first & 0xf0) !== 0x80 || (opcode !== 1 && opcode !== 2) || (second & 0x80) !== 0 || payload.length !== length) {
       const error = new Error('wsframe/ws: _sender.sendFrame takes one final, unmasked text or binary frame');
       if (cb === undefined) throw error;
       process.nextTick(cb, error);
       return;
     }
-    this.send(frame.subarray(headerBytes), { binary: opcode === 2 }, cb);
+    const native = this.#native;
+    if (this.readyState !== 1 || native === null) {
+      this.#notOpen(cb);
+      return;
+    }
+    // As ws writes it: the frame was encoded uncompressed (RSV1 clear), so it stays uncompressed.
+    this.#afterWrite(native[kSendMessage](payload, opcode === 2, false), cb);
   }
 
   #notOpen(cb: SendCallback | undefined): void {
@@ -755,6 +787,13 @@ function tlsConnect(options: import('node:tls').ConnectionOptions & { path?: str
   const servername = options.servername ?? (lazyNet().isIP(options.host ?? '') === 0 ? options.host : undefined);
   const { path: _path, ...rest } = options;
   return lazyTls().connect({ ...rest, ...(servername === undefined ? {} : { servername }) });
+}
+
+/** The header length a frame's second byte announces (§5.2): 2, 4 or 10; past the bytes given when they are fewer. */
+function preEncodedHeaderBytes(head: Uint8Array): number {
+  if (head.length < 2) return head.length + 1;
+  const marker = head[1]! & 0x7f;
+  return marker < 126 ? 2 : marker === 126 ? 4 : 10;
 }
 
 /** ws's conversions of what send() takes: strings stay text, views and buffers are sent as bytes. */
