@@ -138,3 +138,15 @@ test('echo without workers answers for itself, and stops when its harness goes a
   child.disconnect();
   assert.equal(await exited(child), 0);
 });
+
+test('merge-baseline puts one group\'s rows into the baseline and leaves the rest alone', async () => {
+  const { mergeGroups } = await import('../bench/merge-baseline.mjs');
+  const row = (id, score) => ({ id, score, gated: true });
+  const baseline = { quick: false, date: 'then', rows: [row('w1.a', 1), row('w5.rt.x', 2), row('w9.rt.ours.1w', 9), row('w6.mem.ours', 3)] };
+  const run = { quick: false, date: 'now', rows: [row('w9.rt.ours.1w', 1.5), row('w9.pipe.ours.nw', 1.2), row('w1.a', 100)] };
+  const merged = mergeGroups(baseline, run, ['w9']);
+  assert.equal(merged.date, 'then');
+  assert.deepEqual(merged.rows.map((r) => [r.id, r.score]), [['w1.a', 1], ['w5.rt.x', 2], ['w6.mem.ours', 3], ['w9.rt.ours.1w', 1.5], ['w9.pipe.ours.nw', 1.2]]);
+  assert.throws(() => mergeGroups(baseline, { ...run, quick: true }, ['w9']), /not comparable/);
+  assert.throws(() => mergeGroups(baseline, run, ['w7']), /no rows/);
+});

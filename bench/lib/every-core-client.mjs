@@ -4,13 +4,14 @@
 // upgrade request; frames encoded once (masked, RFC 6455 §5.3) and shared by
 // every connection (one 4 MiB buffer, not one per connection); socket reads
 // land in one static buffer (net `onread`, no Buffer per read) and a
-// header-skipping reader counts the echoed payload bytes. Each connection is
-// verified byte for byte once per workload before anything is measured.
+// header-skipping reader counts the echoed payload bytes. Each connection's
+// first echo (batch) of each workload is verified byte for byte, during the
+// first warm-up, before anything is measured.
 //
 // Parent → child (IPC), one request at a time, each answered by one reply:
 //   { cmd: 'connect', target, ports, connections, offset } → { connected }
-//   { cmd: 'verify', target, workload }                    → { verified }
-//   { cmd: 'start', target, workload }                     → { started }
+//   { cmd: 'start', target, workload, verify }             → { started }
+//     (with verify: once every connection's first echo — batch — matched)
 //   'mark' → { marked }   'read' → { cpuMicros, elapsedMs, bytes }  (since the mark)
 //   { cmd: 'stop' } → { stopped } once every echo in flight has arrived
 // A failure is answered { error } in place of the reply. Exits when the
@@ -56,6 +57,7 @@ class Connection {
     this.bytes = 0;
     this.onFailure = onFailure;
     this.onIdle = null;
+    this.onVerified = null;
     this.socket = net.connect({
       port, host: '127.0.0.1', noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (n, buf) => { this.read(buf, n); } },
@@ -154,6 +156,7 @@ class Connection {
     if (++this.messageIndex < w.count) return;
     this.messageIndex = 0;
     this.inFlight = false;
+    if (this.verify) { this.verify = false; this.onVerified?.(); }
     if (this.running) this.send();
     else this.onIdle?.();
   }
@@ -179,6 +182,21 @@ function prepare(list, workload, verify) {
   const w = encoded.get(workload) ?? encodeWorkload(workload);
   encoded.set(workload, w);
   for (const c of list) { c.workload = w; c.verify = verify; c.messageIndex = 0; c.messageBytes = 0; }
+}
+
+/** Resolves once every connection of `list` has had its first echo (batch) verified. */
+function allVerified(list) {
+  return new Promise((resolve, reject) => {
+    let open = list.length;
+    const timer = setTimeout(() => reject(failure ?? new Error(`${open} connections not verified after 60 s`)), 60_000);
+    const check = setInterval(() => { if (failure) { clearTimeout(timer); clearInterval(check); reject(failure); } }, 50);
+    for (const c of list) {
+      c.onVerified = () => {
+        c.onVerified = null;
+        if (--open === 0) { clearTimeout(timer); clearInterval(check); resolve(); }
+      };
+    }
+  });
 }
 
 /** Resolves once no connection of `list` has an echo outstanding. */
@@ -212,18 +230,12 @@ async function handle(m) {
       await Promise.all(list.map((c) => c.open()));
       return { connected: list.length };
     }
-    case 'verify': {
-      const list = targets.get(m.target);
-      prepare(list, m.workload, true);
-      for (const c of list) { c.running = false; c.send(); }
-      await idle(list);
-      for (const c of list) c.verify = false;
-      return { verified: list.length };
-    }
     case 'start': {
       active = targets.get(m.target);
-      prepare(active, m.workload, false);
+      prepare(active, m.workload, !!m.verify);
+      const verified = m.verify ? allVerified(active) : null;
       for (const c of active) { c.running = true; c.send(); }
+      if (verified) await verified;
       return { started: true };
     }
     case 'stop': {
