@@ -57,7 +57,9 @@ function main() {
     console.error(`merge-baseline: ${e.message}`);
     return 2;
   }
-  fs.writeFileSync(a.baseline, JSON.stringify(merged, null, 2) + '\n');
+  // non-ASCII as \uXXXX escapes, as the committed baseline is written, so that only the merged rows show in a diff
+  const json = JSON.stringify(merged, null, 2).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  fs.writeFileSync(a.baseline, json + '\n');
   const n = merged.rows.filter((r) => groups.includes(groupOf(r.id)));
   console.log(`${a.baseline}: ${n.length} rows of ${groups.join(', ')} (${n.filter((r) => r.gated).length} gated) from ${a.from}`);
   return 0;
