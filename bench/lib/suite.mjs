@@ -13,6 +13,7 @@ import { wsNoBufferutilRows, w6mem, w6cold } from './process-rows.mjs';
 import { runBenny } from './benny-suites.mjs';
 import { w7 } from './deflate.mjs';
 import { w8 } from './ws-api.mjs';
+import { w9 } from './every-core.mjs';
 import { fullGc } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +30,7 @@ export const GROUPS = [
   { name: 'w6-cold', title: '6 cold start', run: w6cold },
   { name: 'w7', title: '7 permessage-deflate (informational, not gated)', run: w7 },
   { name: 'w8', title: '8 wsframe/ws and socket.io (informational, not gated)', run: w8 },
+  { name: 'w9', title: '9 every core: 1 and N workers, 100 clients, beside uWS', run: w9 },
 ];
 
 /** Which groups produce a given row id (for --only and re-measurement). */

@@ -1,11 +1,13 @@
 // Autobahn|Testsuite echo testee (fuzzingclient target), as `ws` ships one:
 // `npm run echo -- --port N` echoes every message with its type on 127.0.0.1:N;
-// `--workers N|auto` serves it from N processes (see workers.ts).
+// `--workers N|auto` serves it from N processes (see workers.ts); a harness
+// that forks it can read its CPU time (see cpu-marks.ts).
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { accept, type WebSocket } from '../node/index.js';
 import { runsServer, workerCount } from './workers.js';
+import { answerCpuMarks } from './cpu-marks.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -18,6 +20,8 @@ const host = option('host', '127.0.0.1');
 const readMode = option('read-mode', 'onread') === 'data' ? 'data' : 'onread';
 const workers = workerCount(option('workers', '1'));
 if (runsServer(workers, (address) => `wsframe echo server listening on ws://${address}`)) startServer();
+// A harness that forks the server (the bench's every-core rows) reads its CPU time, workers included.
+answerCpuMarks();
 
 function startServer(): void {
   const sockets = new Set<Socket>();
