@@ -213,3 +213,30 @@ describe('wsframe/ws', () => {
     });
   }
 });
+
+describe('the recycling pool grows with the decoders alive and shrinks when they go', () => {
+  test('40 decoders finishing 1 MiB messages at once keep 40 idle buffers; destroying 30 trims the pool', async () => {
+    const { poolStats } = await import('../dist/core/message-pool.js');
+    const before = poolStats();
+    const size = 1 << 20;
+    const payload = patternBytes(size, 9);
+    const first = buildFrame({ opcode: OP.BINARY, fin: false, payload: payload.subarray(0, size / 2), mask: KEY });
+    const last = buildFrame({ opcode: OP.CONT, fin: true, payload: payload.subarray(size / 2), mask: KEY });
+    let delivered = 0;
+    const decoders = Array.from({ length: 40 }, () => new Decoder({
+      role: 'server', onMessage(data) { assert.equal(data.length, size); delivered++; },
+    }));
+    // Every decoder holds an unfinished message (its own buffer), then all finish: 40 buffers go idle together.
+    for (const d of decoders) d.push(first);
+    for (const d of decoders) d.push(last);
+    assert.equal(delivered, 40);
+    const full = poolStats();
+    assert.ok(full.buffers - before.buffers >= 40 - 16 + 1, `more idle buffers than the base cap of 16: ${before.buffers} -> ${full.buffers}`);
+    for (const d of decoders.slice(10)) d.destroy();
+    const trimmed = poolStats();
+    assert.ok(trimmed.buffers <= 16 + 10, `caps fall with the decoders: ${trimmed.buffers} idle buffers`);
+    assert.ok(trimmed.bytes <= (128 << 20) + 10 * (4 << 20), `idle bytes ${trimmed.bytes}`);
+    for (const d of decoders.slice(0, 10)) d.destroy();
+    assert.ok(poolStats().buffers <= 16);
+  });
+});

@@ -27,7 +27,7 @@ import {
   STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from './generated/wasm-interface.js';
 import { resolveLimits, resolveOwnMessages, resolveRole, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
-import { takeBuffer, returnBuffer, markRecyclable, isRecyclable } from './message-pool.js';
+import { takeBuffer, returnBuffer, markRecyclable, isRecyclable, joinPool, leavePool } from './message-pool.js';
 import type { InboundExtension } from './extension.js';
 import { hostUtf8Validator, type Utf8Validator } from './host.js';
 
@@ -104,12 +104,13 @@ let heldBytes = 0;
 const MIN_MESSAGE_BUFFER = 64 << 10;
 
 /** What a dropped (not destroyed) decoder had: its WebAssembly state and the budget its message held. */
-interface Held { ptr: number; bytes: number }
+interface Held { ptr: number; bytes: number; poolUser: boolean }
 
 const registry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<Held>((held) => {
     getWasm().exports.destroyDecoder(held.ptr);
     heldBytes -= held.bytes;
+    if (held.poolUser) leavePool();
   })
   : null;
 
@@ -133,7 +134,7 @@ export class Decoder {
   /** The message being reassembled: its buffer (owned), bytes received, and the budget it holds. */
   #message: Uint8Array | null = null;
   #messageLength = 0;
-  #held: Held = { ptr: 0, bytes: 0 };
+  #held: Held = { ptr: 0, bytes: 0, poolUser: false };
   #peakMessage = 0;
   /** Length of the last reassembled message: the first buffer of the next one is that big (peers repeat sizes). */
   #sizeHint = 0;
@@ -161,6 +162,10 @@ export class Decoder {
     refreshViews();
     if (this.#ptr === 0) throw new RangeError('wsframe: cannot allocate WebAssembly memory for a decoder');
     this.#held.ptr = this.#ptr;
+    if (!this.#ownMessages) {
+      joinPool();
+      this.#held.poolUser = true;
+    }
     registry?.register(this, this.#held, this);
   }
 
@@ -290,6 +295,10 @@ export class Decoder {
     if (this.#ptr !== 0) {
       this.#wasm.exports.destroyDecoder(this.#ptr);
       this.#ptr = 0;
+    }
+    if (this.#held.poolUser) {
+      this.#held.poolUser = false;
+      leavePool();
     }
   }
 
