@@ -1,0 +1,123 @@
+// The joined layers of the ES build (scripts/bundle-dist.mjs): an entry loads
+// two or three modules, not ~30 (cold start, issue 13 item 6), every old path
+// still works and reaches the same bindings, and the joining itself keeps
+// each module's meaning (private names that collide are renamed, scopes kept).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SCRIPT = join(root, 'scripts/bundle-dist.mjs');
+
+/** Files of ours an ES import of `file` loads: its static import graph (node: built-ins left out). */
+function moduleGraph(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const src = readFileSync(file, 'utf8');
+  for (const [, spec] of src.matchAll(/^\s*(?:import|export)\b[^;'"]*?(?:from\s*)?['"]([^'"]+)['"]/gm)) {
+    if (spec.startsWith('.')) moduleGraph(join(dirname(file), spec), seen);
+    else assert.match(spec, /^node:/, `${file} imports ${spec}`);
+  }
+  return seen;
+}
+
+test('wsframe/codec loads two modules of dist, wsframe three (plus node: built-ins)', () => {
+  const codec = [...moduleGraph(join(root, 'dist/core/index.js'))].map((f) => f.slice(root.length));
+  assert.deepEqual(codec.sort(), ['dist/core/_bundle.js', 'dist/core/index.js']);
+  const full = [...moduleGraph(join(root, 'dist/node/index.js'))].map((f) => f.slice(root.length));
+  assert.deepEqual(full.sort(), ['dist/core/_bundle.js', 'dist/node/_bundle.js', 'dist/node/index.js']);
+});
+
+test('every path reaches the same bindings: one WebAssembly instance, one class per export', async () => {
+  const full = await import('wsframe');
+  const codec = await import('wsframe/codec');
+  const deep = await import(pathToFileURL(join(root, 'dist/core/decoder.js')).href);
+  const errors = await import(pathToFileURL(join(root, 'dist/core/errors.js')).href);
+  const websocket = await import(pathToFileURL(join(root, 'dist/node/websocket.js')).href);
+  assert.equal(full.Decoder, codec.Decoder);
+  assert.equal(deep.Decoder, codec.Decoder);
+  assert.equal(errors.ProtocolError, full.ProtocolError);
+  assert.equal(websocket.WebSocket, full.WebSocket);
+  assert.equal(typeof websocket.kMessageSink, 'symbol');
+  // The public entries export exactly what they did: no internal of the bundle leaks.
+  assert.ok(!('getWasm' in codec) && !('isWasmMemory' in full) && !('kMessageSink' in full));
+  assert.equal(codec.formatDeflateParams, full.formatDeflateParams);
+  // A message decoded through one entry's Decoder and encoded through another's Encoder.
+  const got = [];
+  const d = new codec.Decoder({ role: 'server', onMessage: (m) => got.push(Buffer.from(m).toString()) });
+  for (const c of new full.Encoder({ role: 'client' }).message('shared')) d.push(c);
+  assert.deepEqual(got, ['shared']);
+});
+
+/** A two-layer fixture build in a temporary directory; returns its path. */
+function fixture(files) {
+  const dir = mkdtempSync(join(tmpdir(), 'wsframe-bundle-'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+test('joining keeps meaning: colliding private names renamed, shadowing locals and properties untouched', async () => {
+  const dir = fixture({
+    'core/a.js': 'const SIZE = 1;\nexport function a() { return SIZE; }\n',
+    'core/b.js': [
+      "import { a } from './a.js';",
+      'const SIZE = 2;',
+      'const short = { SIZE };',
+      'export function b() { const SIZE = 10; return [a(), short.SIZE, SIZE, props.SIZE]; }',
+      'const props = { SIZE: 3 };',
+      'export let counter = 0;',
+      'export const bump = () => ++counter + SIZE;',
+    ].join('\n'),
+    'core/index.js': "export { a as first } from './a.js';\nexport * from './b.js';\n",
+    'node/c.js': "import { EventEmitter } from 'node:events';\nimport { a } from '../core/a.js';\nimport { counter } from '../core/b.js';\nexport class C extends EventEmitter { v() { return [a(), counter]; } }\n",
+    'node/index.js': "export * from '../core/index.js';\nexport { C } from './c.js';\n",
+  });
+  try {
+    const run = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /core: 3 modules -> _bundle\.js \(\d+ exports, 1 private names renamed\)/);
+    const m = await import(pathToFileURL(join(dir, 'node/index.js')).href);
+    assert.deepEqual(m.b(), [1, 2, 10, 3]);
+    assert.equal(m.first(), 1);
+    assert.equal(m.bump(), 3);
+    assert.equal(m.counter, 1, 'a let export stays a live binding');
+    assert.deepEqual(new m.C().v(), [1, 1]);
+    assert.deepEqual(Object.keys(m).sort(), ['C', 'b', 'bump', 'counter', 'first']);
+    const stub = readFileSync(join(dir, 'core/b.js'), 'utf8');
+    assert.match(stub, /^\/\/ Re-exports from the joined layer[^\n]*\nexport \{ b, bump, counter \} from '\.\/_bundle\.js';\n$/);
+    const again = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
+    assert.equal(again.status, 0);
+    assert.match(again.stdout, /already bundled/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what joining cannot keep fails the build and leaves the files as they were', () => {
+  const cases = [
+    [{ 'core/a.js': 'export const X = 1;', 'core/b.js': 'export const X = 2;', 'core/index.js': "export { X } from './a.js';" }, /X is exported by both a\.js and b\.js/],
+    [{ 'core/a.js': "import { y as z } from './b.js';\nexport const x = z;", 'core/b.js': 'export const y = 1;' }, /renamed import y as z/],
+    [{ 'core/a.js': "import { y } from './b.js';\nexport const x = 1;", 'core/b.js': "import { x } from './a.js';\nexport const y = 1;" }, /import cycle/],
+    [{ 'core/a.js': 'export default 1;' }, /export default/],
+  ];
+  for (const [files, message] of cases) {
+    const dir = fixture({ 'node/index.js': 'export {};', ...files });
+    try {
+      const before = readFileSync(join(dir, 'core/a.js'), 'utf8');
+      const run = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
+      assert.equal(run.status, 1, `${message}: ${run.stdout}`);
+      assert.match(run.stderr, message);
+      assert.equal(readFileSync(join(dir, 'core/a.js'), 'utf8'), before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
