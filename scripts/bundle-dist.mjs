@@ -158,6 +158,37 @@ function analyse(layer, file, program) {
   return mod;
 }
 
+/** Is `node` an identifier naming a property, member or label rather than a binding it refers to? */
+function isNonReference(node) {
+  const p = node.parent;
+  if (!p) return true;
+  if ((ts.isPropertyAccessExpression(p) || ts.isQualifiedName(p)) && (p.name === node || p.right === node)) return true;
+  if ((ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isGetAccessorDeclaration(p) ||
+    ts.isSetAccessorDeclaration(p) || ts.isPropertySignature(p) || ts.isEnumMember(p)) && p.name === node) return true;
+  if (ts.isBindingElement(p) && p.propertyName === node) return true;
+  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return true;
+  if (ts.isMetaProperty(p) || ts.isImportSpecifier(p) || ts.isExportSpecifier(p)) return true;
+  return false;
+}
+
+/**
+ * Names a module uses without declaring them (globals such as `Buffer` or
+ * `TextEncoder`): joined with other modules, such a name would silently bind
+ * to another module's top-level declaration of the same name.
+ */
+function freeNames(mod, checker) {
+  const names = new Set();
+  const visit = (node) => {
+    if (ts.isIdentifier(node) && !isNonReference(node)) {
+      const symbol = ts.isShorthandPropertyAssignment(node.parent) ? checker.getShorthandAssignmentValueSymbol(node.parent) : checker.getSymbolAtLocation(node);
+      if (!symbol || !(symbol.declarations ?? []).some((d) => d.getSourceFile() === mod.sf)) names.add(node.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(mod.sf);
+  return names;
+}
+
 /** `text` with each [from, to, replacement = ''] range replaced (ranges do not overlap). */
 function edit(text, ranges) {
   let out = '';
@@ -260,6 +291,14 @@ function bundleLayer(layer, earlier) {
       if (externalLocals.has(local) && externalLocals.get(local) !== what) fail(`${layer}: ${local} names two different imports`);
       if (declaredIn.has(local) || crossImports.has(local)) fail(`${layer}: ${local} is imported from ${what} and also declared or imported elsewhere`);
       externalLocals.set(local, what);
+    }
+  }
+
+  // A global a module uses must not be captured by another module's top-level name.
+  for (const mod of mods.values()) {
+    for (const n of freeNames(mod, checker)) {
+      const owner = declaredIn.get(n) ?? (crossImports.has(n) || externalLocals.has(n) ? 'an import' : undefined);
+      if (owner !== undefined && owner !== mod.file) collide(`${layer}: ${mod.file} uses the global ${n}, which ${owner === 'an import' ? 'an import of the layer' : owner} declares at top level`);
     }
   }
 

@@ -107,6 +107,8 @@ test('what joining cannot keep fails the build and leaves the files as they were
     [{ 'core/a.js': "import { y as z } from './b.js';\nexport const x = z;", 'core/b.js': 'export const y = 1;' }, /renamed import y as z/],
     [{ 'core/a.js': "import { y } from './b.js';\nexport const x = 1;", 'core/b.js': "import { x } from './a.js';\nexport const y = 1;" }, /import cycle/],
     [{ 'core/a.js': 'export default 1;' }, /export default/],
+    // joined, b's global Buffer would bind to a's private constant
+    [{ 'core/a.js': 'const Buffer = 1;\nexport const x = Buffer;', 'core/b.js': "export const y = () => Buffer.from('b');" }, /b\.js uses the global Buffer, which a\.js declares/],
   ];
   for (const [files, message] of cases) {
     const dir = fixture({ 'node/index.js': 'export {};', ...files });
