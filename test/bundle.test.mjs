@@ -32,6 +32,29 @@ test('wsframe/codec loads two modules of dist, wsframe three (plus node: built-i
   assert.deepEqual(full.sort(), ['dist/core/_bundle.js', 'dist/node/_bundle.js', 'dist/node/index.js']);
 });
 
+test('the CommonJS build is joined the same way: require() of wsframe/codec loads two files, wsframe three', () => {
+  const graph = (file, seen = new Set()) => {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+      if (spec.startsWith('.')) graph(join(dirname(file), spec), seen);
+      else assert.match(spec, /^node:/, `${file} requires ${spec}`);
+    }
+    return seen;
+  };
+  const files = (entry) => [...graph(join(root, entry))].map((f) => f.slice(root.length)).sort();
+  assert.deepEqual(files('dist/cjs/core/index.js'), ['dist/cjs/core/_bundle.js', 'dist/cjs/core/index.js']);
+  assert.deepEqual(files('dist/cjs/node/index.js'), ['dist/cjs/core/_bundle.js', 'dist/cjs/node/_bundle.js', 'dist/cjs/node/index.js']);
+  const run = spawnSync(process.execPath, ['-e', `
+    const full = require('wsframe'), codec = require('wsframe/codec'), deep = require('./dist/cjs/node/websocket.js');
+    const got = [];
+    const d = new codec.Decoder({ role: 'server', onMessage: (m) => got.push(Buffer.from(m).toString()) });
+    for (const c of new full.Encoder({ role: 'client' }).message('required')) d.push(c);
+    console.log(full.Decoder === codec.Decoder, deep.WebSocket === full.WebSocket, 'getWasm' in codec, got.join());
+  `], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.stdout.trim(), 'true true false required', run.stderr);
+});
+
 test('every path reaches the same bindings: one WebAssembly instance, one class per export', async () => {
   const full = await import('wsframe');
   const codec = await import('wsframe/codec');
@@ -107,6 +130,8 @@ test('what joining cannot keep fails the build and leaves the files as they were
     [{ 'core/a.js': "import { y as z } from './b.js';\nexport const x = z;", 'core/b.js': 'export const y = 1;' }, /renamed import y as z/],
     [{ 'core/a.js': "import { y } from './b.js';\nexport const x = 1;", 'core/b.js': "import { x } from './a.js';\nexport const y = 1;" }, /import cycle/],
     [{ 'core/a.js': 'export default 1;' }, /export default/],
+    // with a CommonJS build beside it, exports are copied: a reassignable one would go stale
+    [{ 'core/a.js': 'export let x = 1;\nexport const bump = () => ++x;', 'cjs/core/index.js': '', 'cjs/core/a.js': '' }, /exported x is a let\/var/],
     // joined, b's global Buffer would bind to a's private constant
     [{ 'core/a.js': 'const Buffer = 1;\nexport const x = Buffer;', 'core/b.js': "export const y = () => Buffer.from('b');" }, /b\.js uses the global Buffer, which a\.js declares/],
   ];
