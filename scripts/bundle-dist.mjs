@@ -271,6 +271,23 @@ function bundleLayer(layer, earlier, cjs) {
       declaredIn.set(n, mod.file);
     }
   }
+  // A global a module uses (Buffer, TextEncoder...) must not bind to another
+  // module's top-level name once joined: a private one is renamed there.
+  for (const f of files) {
+    const mod = mods.get(f);
+    for (const n of freeNames(mod, checker)) {
+      const owner = declaredIn.has(n) ? mods.get(declaredIn.get(n)) : undefined;
+      if (owner === undefined || owner === mod) continue;
+      if (exportedLocals(owner).has(n)) { collide(`${layer}: ${mod.file} uses the global ${n}, which ${owner.file} exports`); continue; }
+      const newName = `${n}$${owner.file.replace(/\.js$/, '').replace(/[^A-Za-z0-9_$]/g, '_')}`;
+      if (declaredIn.has(newName)) fail(`${layer}: cannot rename ${n} in ${owner.file}: ${newName} is taken`);
+      owner.cuts.push(...renameEdits(owner, n, newName, checker));
+      owner.declared[owner.declared.indexOf(n)] = newName;
+      declaredIn.delete(n);
+      declaredIn.set(newName, owner.file);
+      renamed++;
+    }
+  }
   for (const mod of mods.values()) {
     mod.body = edit(mod.sf.text, mod.cuts).trim();
     for (const c of mod.cross) {
@@ -295,11 +312,12 @@ function bundleLayer(layer, earlier, cjs) {
     }
   }
 
-  // A global a module uses must not be captured by another module's top-level name.
+  // ...nor to a name another module imports (hoisted to the top of the bundle).
   for (const mod of mods.values()) {
     for (const n of freeNames(mod, checker)) {
-      const owner = declaredIn.get(n) ?? (crossImports.has(n) || externalLocals.has(n) ? 'an import' : undefined);
-      if (owner !== undefined && owner !== mod.file) collide(`${layer}: ${mod.file} uses the global ${n}, which ${owner === 'an import' ? 'an import of the layer' : owner} declares at top level`);
+      if ((crossImports.has(n) || externalLocals.has(n)) && !mod.cross.some((c) => c.local === n) && !mod.externalLocals.some((e) => e.local === n)) {
+        collide(`${layer}: ${mod.file} uses the global ${n}, which another module of the layer imports`);
+      }
     }
   }
 

@@ -99,21 +99,27 @@ test('joining keeps meaning: colliding private names renamed, shadowing locals a
       'export let counter = 0;',
       'export const bump = () => ++counter + SIZE;',
     ].join('\n'),
-    'core/index.js': "export { a as first } from './a.js';\nexport * from './b.js';\n",
+    'core/index.js': "export { a as first } from './a.js';\nexport * from './b.js';\nexport * from './c.js';\n",
+    // c's private `Symbol` would capture d's global Symbol once joined: renamed in c
+    'core/c.js': 'const Symbol = (d) => `sym:${d}`;\nexport const c = () => Symbol(1);\n',
+    'core/d.js': "export const d = () => typeof Symbol('x');\n",
     'node/c.js': "import { EventEmitter } from 'node:events';\nimport { a } from '../core/a.js';\nimport { counter } from '../core/b.js';\nexport class C extends EventEmitter { v() { return [a(), counter]; } }\n",
     'node/index.js': "export * from '../core/index.js';\nexport { C } from './c.js';\n",
   });
   try {
     const run = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /core: 3 modules -> _bundle\.js \(\d+ exports, 1 private names renamed\)/);
+    assert.match(run.stdout, /core: 5 modules -> _bundle\.js \(\d+ exports, 2 private names renamed\)/);
     const m = await import(pathToFileURL(join(dir, 'node/index.js')).href);
     assert.deepEqual(m.b(), [1, 2, 10, 3]);
     assert.equal(m.first(), 1);
     assert.equal(m.bump(), 3);
     assert.equal(m.counter, 1, 'a let export stays a live binding');
     assert.deepEqual(new m.C().v(), [1, 1]);
-    assert.deepEqual(Object.keys(m).sort(), ['C', 'b', 'bump', 'counter', 'first']);
+    assert.equal(m.c(), 'sym:1');
+    const { d } = await import(pathToFileURL(join(dir, 'core/d.js')).href);
+    assert.equal(d(), 'symbol', "d's Symbol is still the global");
+    assert.deepEqual(Object.keys(m).sort(), ['C', 'b', 'bump', 'c', 'counter', 'first']);
     const stub = readFileSync(join(dir, 'core/b.js'), 'utf8');
     assert.match(stub, /^\/\/ Re-exports from the joined layer[^\n]*\nexport \{ b, bump, counter \} from '\.\/_bundle\.js';\n$/);
     const again = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
@@ -132,8 +138,8 @@ test('what joining cannot keep fails the build and leaves the files as they were
     [{ 'core/a.js': 'export default 1;' }, /export default/],
     // with a CommonJS build beside it, exports are copied: a reassignable one would go stale
     [{ 'core/a.js': 'export let x = 1;\nexport const bump = () => ++x;', 'cjs/core/index.js': '', 'cjs/core/a.js': '' }, /exported x is a let\/var/],
-    // joined, b's global Buffer would bind to a's private constant
-    [{ 'core/a.js': 'const Buffer = 1;\nexport const x = Buffer;', 'core/b.js': "export const y = () => Buffer.from('b');" }, /b\.js uses the global Buffer, which a\.js declares/],
+    // joined, b's global Buffer would bind to a's exported constant
+    [{ 'core/a.js': 'export const Buffer = 1;', 'core/b.js': "export const y = () => Buffer.from('b');" }, /b\.js uses the global Buffer, which a\.js exports/],
   ];
   for (const [files, message] of cases) {
     const dir = fixture({ 'node/index.js': 'export {};', ...files });
