@@ -10,17 +10,23 @@
 // So every path keeps working (deep imports from dist/ws and dist/cli, the
 // browser test, the .d.ts files beside them), and there is one instance of
 // every binding however a module is reached: one WebAssembly instance, one
-// message pool. No bundler dependency: the tsc output is plain ES2022 with
-// named imports and exports only, parsed here with the TypeScript compiler
-// API, and anything this script does not understand (default or namespace
-// imports, an import renamed inside a layer, two modules declaring the same
-// top-level name, an import cycle) fails the build instead of being guessed.
+// message pool. The CommonJS build (dist/cjs/<layer>, from tsc's CommonJS
+// output of the same sources) is replaced the same way, from the same joined
+// code with require() for import and exports.x for export.
+//
+// No bundler dependency: the tsc output is plain ES2022 with named imports and
+// exports only, parsed here with the TypeScript compiler API. One scope holds
+// the whole layer, so a private top-level name two modules declare (or one
+// that would capture another module's global) is renamed in one of them,
+// through the checker's scopes. Anything else this script does not understand
+// (default or namespace imports, an import renamed inside a layer, two modules
+// exporting one name, an import cycle) fails the build instead of being guessed.
 import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-/** The ES build to join: dist/ beside this script, or the directory given (the tests join fixtures). */
+/** The build to join: dist/ beside this script, or the directory given (the tests join fixtures). */
 const DIST = resolve(process.argv[2] ?? fileURLToPath(new URL('../dist/', import.meta.url)));
 const BUNDLE = '_bundle.js';
 const STUB_MARK = '// Re-exports from the joined layer (scripts/bundle-dist.mjs):';
