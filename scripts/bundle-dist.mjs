@@ -42,11 +42,19 @@ const collisions = [];
 const collide = (m) => collisions.push(m);
 const fail = (message) => { throw new BundleError(`bundle-dist: ${message}`); };
 
-function listModules(dir) {
-  return readdirSync(dir, { recursive: true })
+/** Sources of the real build (codec/<layer>/); fixtures given as an argument have none. */
+const SOURCES = process.argv[2] === undefined ? fileURLToPath(new URL('../codec/', import.meta.url)) : null;
+
+function listModules(dir, layer) {
+  const files = readdirSync(dir, { recursive: true })
     .map((f) => String(f).split(sep).join('/'))
     .filter((f) => f.endsWith('.js') && f !== BUNDLE)
     .sort();
+  if (SOURCES === null) return files;
+  // tsc never deletes the output of a source that is gone: leave such files out (and as they are).
+  const stale = files.filter((f) => !existsSync(join(SOURCES, layer, f.replace(/\.js$/, '.ts'))));
+  if (stale.length) console.warn(`bundle-dist: left out of dist/${layer}, no source in codec/${layer}: ${stale.join(', ')} (rm -rf dist to clean)`);
+  return files.filter((f) => !stale.includes(f));
 }
 
 /** Names bound by a declaration's binding pattern (`const { a, b: [c] } = …`). */
@@ -211,7 +219,7 @@ function edit(text, ranges) {
 /** Every module of a layer, joined. Returns the layer's export table for the layers after it. */
 function bundleLayer(layer, earlier, cjs) {
   const dir = join(DIST, layer);
-  const files = listModules(dir);
+  const files = listModules(dir, layer);
   const program = ts.createProgram(files.map((f) => join(dir, f)), {
     allowJs: true, checkJs: false, noEmit: true, noResolve: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022,
   });
