@@ -5,19 +5,16 @@
 // from /proc/PID/stat, and prints Markdown tables: the servers side by side,
 // and the generator's CPU beside each server's.
 //
-//   npm run build && node scripts/loadgen-proof.mjs [--duration 3] [--rounds 3] [--count 200] [--out /tmp/loadgen]
+//   npm run build && node scripts/loadgen-proof.mjs [--duration 3] [--rounds 3] [--count 1000] [--out /tmp/loadgen]
 //
-// --count (pipelined batch) defaults to 200 x 64 B: at this commit wsframe's
-// echo server stalls once one read produces >= 16 KiB of echoes (>= ~250 such
-// messages): WebSocket.send() returns false on bytes still queued in its write
-// batch, but 'drain' only follows the socket's own, which never needed one.
+// --count (pipelined batch) defaults to wsframe-bench's own, 1000 x 64 B.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, out: { type: 'string', default: '/tmp/loadgen' }, workload: { type: 'string', default: 'all' }, count: { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, out: { type: 'string', default: '/tmp/loadgen' }, workload: { type: 'string', default: 'all' }, count: { type: 'string', default: '1000' } } });
 
 function start(name, args, pattern) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
