@@ -62,7 +62,7 @@ export async function w6cold(ctx) {
   const score = median(cpu.ours) / median(cpu.ws);
   return [
     { score, scoreBasis: 'CPU ÷ ws CPU', gateThreshold: 0.5, id: 'w6.cold.ours', group: 'w6', label: `cold start: import 'wsframe/codec' → first message (${ctx.coreLabel})`, impl: ctx.coreName, kind: 'cold', medianMs: median(xs.ours), madMs: mad(xs.ours), cpuMs: median(cpu.ours), samples: n, memcpyMs, vs: 'w6.cold.ws', targets: [{ maxMs: 20 }], gated: true, noisy: true, note: `CPU ${median(cpu.ours).toFixed(1)} ms` },
-    ...(full ? [{ id: 'w6.cold.full', group: 'w6', label: `cold start: import 'wsframe' (the whole package) → first message (info)`, impl: ctx.coreName, kind: 'cold', medianMs: median(xs.full), madMs: mad(xs.full), cpuMs: median(cpu.full), samples: n, memcpyMs, vs: 'w6.cold.ws', targets: [{ maxMs: 20 }], gated: false, noisy: true, note: `CPU ${median(cpu.full).toFixed(1)} ms` }] : []),
+    ...(full ? [{ score: median(cpu.full) / median(cpu.ws), scoreBasis: 'CPU ÷ ws CPU', gateThreshold: 0.5, id: 'w6.cold.full', group: 'w6', label: `cold start: import 'wsframe' (the whole package) → first message`, impl: ctx.coreName, kind: 'cold', medianMs: median(xs.full), madMs: mad(xs.full), cpuMs: median(cpu.full), samples: n, memcpyMs, vs: 'w6.cold.ws', targets: [{ maxMs: 20 }], gated: true, noisy: true, note: `CPU ${median(cpu.full).toFixed(1)} ms` }] : []),
     { id: 'w6.cold.ws', group: 'w6', label: 'cold start: import → first message (ws Receiver)', impl: 'ws', kind: 'cold', medianMs: median(xs.ws), madMs: mad(xs.ws), cpuMs: median(cpu.ws), samples: n, memcpyMs, targets: [], gated: false, noisy: true, note: `CPU ${median(cpu.ws).toFixed(1)} ms` },
   ];
 }
