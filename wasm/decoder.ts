@@ -563,7 +563,7 @@ function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table
   }
   if (s.remaining != 0) return pos | STOP;
   s.phase = PHASE_HEADER;
-  if (s.fin == 0) return pos;
+  if (s.fin == 0) return runOfFragments(s, input, len, pos);
   const open = runPieceEnd != 0;
   const start = open ? runPieceStart : p;
   const size = open ? runPieceEnd - runPieceStart : 0;
@@ -579,4 +579,55 @@ function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table
   emit(table, n + k, EV_PIECE | (text ? 0 : FLAG_BINARY) | FLAG_FIN, start, size, 0);
   runPieceEnd = 0;
   return pos | (k != 0 ? EMITTED | EMITTED2 : EMITTED);
+}
+
+/**
+ * The common shape of a fragmented message (Autobahn 9.4: 4096 frames of
+ * 1 KiB): after a non-final frame, more non-final continuation frames, each
+ * whole in the input. They are taken here in one loop, each header checked
+ * against exactly the rules readHeader applies to such a frame (§5.2 RSV and
+ * opcode, §5.1 masking, the message and fragment limits) and its payload
+ * appended to the open run, without the per-frame phase dispatch. Anything
+ * else (a final or control frame, a header or payload split by the input's
+ * end, a frame that breaks a rule) is left to the general path, which reports
+ * it. Returns the new position (no flags: nothing is emitted here).
+ */
+function runOfFragments(s: DecoderState, input: usize, len: usize, pos: usize): usize {
+  const maskBit: u32 = s.expectMask != 0 ? 0x80 : 0;
+  const keyBytes: usize = s.expectMask != 0 ? 4 : 0;
+  // Text validated here frame by frame (no host validator) stays on the general
+  // path, which reports invalid text where it is found.
+  const text = s.msgOpcode == OP_TEXT;
+  if (text && s.hostUtf8 == 0) return pos;
+  while (len - pos >= 8 + keyBytes) {
+    const h = input + pos;
+    // A continuation frame, FIN clear, RSV clear (§5.2; extensions' data is streamed, not here), 7- or 16-bit length.
+    if (load<u8>(h) != 0) break;
+    const b1 = <u32>load<u8>(h, 1);
+    if ((b1 & 0x80) != maskBit) break;
+    let size = <usize>(b1 & 0x7F);
+    let hdr: usize = 2 + keyBytes;
+    if (size == 126) {
+      size = (<usize>load<u8>(h, 2) << 8) | <usize>load<u8>(h, 3);
+      hdr += 2;
+    } else if (size == 127) break;
+    if (len - pos - hdr < size) break;
+    if (s.msgLen + <u64>size > s.maxMessage) break;
+    if (s.maxFragments != 0 && s.fragments >= s.maxFragments) break;
+    const p = h + hdr;
+    // Appended to the open run (moved down over the headers dropped); a frame
+    // before this one that was empty may have left none open. Text joins the
+    // run's validation by the host (runText, see flushPieces).
+    let dst = runPieceEnd;
+    if (dst == 0) { runPieceStart = p; dst = p; }
+    if (maskBit != 0) maskInto(p, dst, size, load<u32>(p - 4));
+    else if (dst != p) memory.copy(dst, p, size);
+    runPieceEnd = dst + size;
+    if (text) runText = true;
+    s.msgLen += <u64>size;
+    s.fragments++;
+    s.frames++;
+    pos += hdr + size;
+  }
+  return pos;
 }
