@@ -272,6 +272,40 @@ describe('accept() + connect(): round trips', () => {
       await server.close();
     }
   });
+
+  test('large sends go to the socket at once, small ones at the end of the tick: the peer gets them all in send order', async () => {
+    const server = await startServer({}, () => {});
+    try {
+      const client = connect(server.url);
+      const received = [];
+      const all = new Promise((resolve) => client.on('message', (data) => {
+        received.push(Buffer.from(data));
+        if (received.length === 40) resolve();
+      }));
+      await once(client, 'open');
+      const conn = await server.next();
+      const sent = [];
+      let falses = 0;
+      let drains = 0;
+      conn.on('drain', () => drains++);
+      // One tick: small frames (batched), 64 KiB - 1 (batched alone), 64 KiB and 1 MiB (written through).
+      for (let i = 0; i < 40; i++) {
+        const size = [10, 65_535, 65_536, 1 << 20, 3][i % 5];
+        const message = Buffer.alloc(size, i + 1);
+        message.writeUInt8(i, 0);
+        sent.push(message);
+        if (!conn.send(message)) falses++;
+      }
+      await within(all, 10000, 'all messages');
+      assert.deepEqual(received.map((m) => [m[0], m.length]), sent.map((m) => [m[0], m.length]));
+      for (let i = 0; i < 40; i++) assert.ok(received[i].equals(sent[i]), `message ${i} intact`);
+      await delay(50);
+      assert.equal(drains, falses > 0 ? 1 : 0, 'one drain for the sends that returned false');
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('pause() / resume()', () => {

@@ -13,6 +13,14 @@ import { releaseAdopted, retainAdopted } from '../core/message-pool.js';
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
 /**
+ * A chunk this large goes to the socket at once, with everything queued
+ * before it, instead of at the end of the tick: batching saves nothing when
+ * one write is already this big, and the kernel usually takes it whole, so
+ * `bufferedAmount` is back to 0 before send() returns and the sender is not
+ * told to wait (and resume) for a write that already happened.
+ */
+const WRITE_THROUGH = 64 * 1024;
+/**
  * First batch buffer of a tick: a slice of Node's shared Buffer pool. Small,
  * because a server broadcasting one message to many connections allocates one
  * per connection per tick; a tick that writes more grows the next one 8x.
@@ -68,6 +76,7 @@ export class WriteBatch {
   write(chunks: Uint8Array[]): void {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
+    let writeThrough = false;
     for (const chunk of chunks) {
       if (chunk.length <= SMALL_WRITE) {
         if (this.#batch === null || this.#batchLength + chunk.length > this.#batch.length) this.#startBatch(chunk.length);
@@ -76,8 +85,14 @@ export class WriteBatch {
       } else {
         this.#endBatch();
         this.#queued.push(chunk);
+        if (chunk.length >= WRITE_THROUGH) writeThrough = true;
       }
       this.#queuedBytes += chunk.length;
+    }
+    if (writeThrough) {
+      // Handed over now; a flush already scheduled still runs (its send callbacks wait for it).
+      this.#handOver();
+      return;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -87,6 +102,7 @@ export class WriteBatch {
 
   /** The flush scheduled by write(): hands the tick's bytes over, then tells the listener. */
   flushTick(): void {
+    this.#flushScheduled = false;
     if (this.#handOver()) this.#listener.flushed();
     const callbacks = this.#afterFlush;
     if (callbacks === null) return;
@@ -107,6 +123,7 @@ export class WriteBatch {
 
   /** Hands everything queued to the socket now (the transport is being ended). */
   flush(): void {
+    this.#flushScheduled = false;
     this.#handOver();
   }
 
@@ -121,7 +138,6 @@ export class WriteBatch {
 
   /** Writes the queue to the socket; false when there was nothing to write. */
   #handOver(): boolean {
-    this.#flushScheduled = false;
     this.#endBatch();
     this.#batch = null;  // the tick's buffer goes with the write; the next tick starts small again
     this.#batchSize = 0;
