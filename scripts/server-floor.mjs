@@ -11,6 +11,9 @@
 //   node-io      Node's floor: `onread` into a fixed 1 MiB buffer, bytes only
 //                counted, a pre-encoded echo written per message (no unmasking,
 //                no reassembly: nothing a WebSocket server can skip is done)
+//   node-io-tail node-io, but each read lands after the previous one in a 4 MiB
+//                region, as if the socket read straight into the message being
+//                reassembled (what skipping the copy into it would cost the kernel)
 //   node-decode  node-io plus wsframe's Decoder on the same reads (unmasking,
 //                reassembly into a recycled buffer), still a pre-encoded echo
 //   wsframe      `npm run echo` (dist/cli/echo.js): the whole server
@@ -44,6 +47,7 @@ async function serve(mode) {
     // kept; afterwards (every message carries the same payload) it is re-sent.
     let echo = null;
     const counted = Buffer.allocUnsafe(1 << 20);
+    const region = Buffer.alloc(WIRE_BYTES + (1 << 20));
     let bytes = 0;
     // The generator ends each run with a closing handshake (§5.5.1): answer it.
     const close = () => socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
@@ -58,12 +62,14 @@ async function serve(mode) {
         socket.write(echo);
       },
     });
-    const counting = () => mode === 'node-io' && echo !== null;
+    const counting = () => mode.startsWith('node-io') && echo !== null;
+    let target = counted;
+    const countInto = () => (target = mode === 'node-io' ? counted : region.subarray(bytes, bytes + (1 << 20)));
     switchToOnread(socket, {
-      readBuffer: () => (counting() ? counted : decoder.readBuffer()),
+      readBuffer: () => (counting() ? countInto() : decoder.readBuffer()),
       pushReadBuffer(n) {
         if (!counting()) return decoder.pushReadBuffer(n);
-        if (bytes === 0 && n < 256 && (counted[0] & 0x0f) === 0x8) return close();
+        if (bytes === 0 && n < 256 && (target[0] & 0x0f) === 0x8) return close();
         for (bytes += n; bytes >= WIRE_BYTES; bytes -= WIRE_BYTES) socket.write(echo);
       },
     });
@@ -101,6 +107,7 @@ async function measure() {
   const servers = {
     uws: await start(['scripts/echo-server.mjs', 'uws', '0']),
     'node-io': await start(['scripts/server-floor.mjs', '--serve', 'node-io']),
+    'node-io-tail': await start(['scripts/server-floor.mjs', '--serve', 'node-io-tail']),
     'node-decode': await start(['scripts/server-floor.mjs', '--serve', 'node-decode']),
     wsframe: await start(['dist/cli/echo.js', '--port', '0']),
   };
