@@ -273,6 +273,33 @@ describe('accept() + connect(): round trips', () => {
     }
   });
 
+  test("a false from small sends is answered by 'drain' when a large send took the tick's bytes to the socket", async () => {
+    const server = await startServer({}, () => {});
+    try {
+      const client = connect(server.url);
+      let received = 0;
+      client.on('message', () => received++);
+      await once(client, 'open');
+      const conn = await server.next();
+      let falses = 0;
+      let drains = 0;
+      conn.on('drain', () => drains++);
+      // 40 × 1 KiB in one tick pass the 16 KiB mark in the batch (false), then
+      // one 128 KiB frame is written through with them: the socket takes it all.
+      for (let i = 0; i < 40; i++) if (!conn.send(Buffer.alloc(1024, i))) falses++;
+      assert.ok(falses > 0, 'the batch passed the mark');
+      conn.send(Buffer.alloc(128 * 1024, 7));
+      await within(once(conn, 'drain'), 2000, "'drain'");
+      await delay(50);
+      assert.equal(drains, 1);
+      assert.equal(conn.bufferedAmount, 0);
+      while (received < 41) await delay(10);
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   test('large sends go to the socket at once, small ones at the end of the tick: the peer gets them all in send order', async () => {
     const server = await startServer({}, () => {});
     try {

@@ -29,7 +29,7 @@ const FIRST_BATCH = 512;
 /** Batch buffers grow 8x per refill up to this size. */
 const MAX_BATCH = 64 * 1024;
 
-/** Told after each end-of-tick flush that handed bytes to the socket (back-pressure bookkeeping). */
+/** Told after each end-of-tick flush (back-pressure bookkeeping). */
 export interface FlushListener {
   flushed(): void;
 }
@@ -103,7 +103,11 @@ export class WriteBatch {
   /** The flush scheduled by write(): hands the tick's bytes over, then tells the listener. */
   flushTick(): void {
     this.#flushScheduled = false;
-    if (this.#handOver()) this.#listener.flushed();
+    // Told even when this flush found nothing left: a large frame may have
+    // taken the tick's bytes to the socket already (write-through), and a
+    // 'drain' owed for them is due now.
+    this.#handOver();
+    this.#listener.flushed();
     const callbacks = this.#afterFlush;
     if (callbacks === null) return;
     this.#afterFlush = null;
@@ -136,17 +140,17 @@ export class WriteBatch {
     this.#batchSize = 0;
   }
 
-  /** Writes the queue to the socket; false when there was nothing to write. */
-  #handOver(): boolean {
+  /** Writes the queue to the socket. */
+  #handOver(): void {
     this.#endBatch();
     this.#batch = null;  // the tick's buffer goes with the write; the next tick starts small again
     this.#batchSize = 0;
     const queued = this.#queued;
-    if (queued.length === 0) return false;
+    if (queued.length === 0) return;
     this.#queued = [];
     this.#queuedBytes = 0;
     const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return false;
+    if (socket.destroyed || !socket.writable) return;
     if (queued.length === 1) {
       write(socket, queued[0]!);
     } else {
@@ -154,7 +158,6 @@ export class WriteBatch {
       for (const chunk of queued) write(socket, chunk);
       socket.uncork();
     }
-    return true;
   }
 
   #startBatch(needed: number): void {
