@@ -306,3 +306,30 @@ test('a decoder that fails or closes mid-message gives its buffers back at once'
   d.destroy();
   c.destroy();
 });
+
+test('handlers as a second argument: methods called on that object; missing ones ignored; onFragment chooses streaming', () => {
+  class Sink {
+    messages = [];
+    pings = 0;
+    onMessage(data, binary) { this.messages.push([Buffer.from(data).toString(), binary]); }
+    onPing() { this.pings++; }
+  }
+  const ping = buildFrame({ fin: true, opcode: OP.PING, payload: text('p') });
+  const hi = buildFrame({ fin: true, opcode: OP.TEXT, payload: text('hi') });
+  const pong = buildFrame({ fin: true, opcode: OP.PONG, payload: text('q') });
+  const first = buildFrame({ fin: false, opcode: OP.BINARY, payload: text('ab') });
+  const last = buildFrame({ fin: true, opcode: OP.CONT, payload: text('c') });
+  // A partial handler object: its methods still see its fields; the pong (no onPong) is ignored.
+  const sink = new Sink();
+  const d = new Decoder({ role: 'client' }, sink);
+  d.push(concat([ping, hi, pong, first, last]));
+  assert.deepEqual(sink.messages, [['hi', false], ['abc', true]]);
+  assert.equal(sink.pings, 1);
+  d.destroy();
+  // With onFragment the decoder streams: pieces, not a reassembled message.
+  const pieces = [];
+  const streaming = new Decoder({ role: 'client' }, { onFragment(data, binary, fin) { pieces.push([Buffer.from(data).toString(), binary, fin]); } });
+  streaming.push(concat([first, last]));
+  assert.deepEqual(pieces, [['ab', true, false], ['c', true, true]]);
+  streaming.destroy();
+});

@@ -2,7 +2,7 @@
 // Decoder and one Encoder. It never touches a socket or a timer; it tells its
 // adapter what to write, when to shut the transport down and which timers to
 // run, and the adapter tells it what was read and when a timer fired.
-import { Decoder } from './decoder.js';
+import { Decoder, type DecoderHandlers } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
 import { detachFromWasm } from './bytes.js';
@@ -135,6 +135,37 @@ export class Connection {
   private inputStopped = false;
 
   /**
+   * The decoder's handlers: one small object per connection whose methods
+   * all connections share, instead of a closure per event and connection
+   * (idle connections are mostly their objects).
+   */
+  private static readonly DecoderEvents = class implements DecoderHandlers {
+    constructor(readonly connection: Connection) {}
+    onMessage(data: Uint8Array, binary: boolean): void {
+      this.connection.receivedMessage(data, binary);
+    }
+    onPing(payload: Uint8Array): void {
+      this.connection.receivedPing(payload);
+    }
+    onPong(payload: Uint8Array): void {
+      this.connection.receivedPong(payload);
+    }
+    onClose(code: number, reason: string): void {
+      this.connection.receivedClose(code, reason);
+    }
+    onError(error: ProtocolError): void {
+      this.connection.receivedProtocolError(error);
+    }
+  };
+
+  /** The same for an application that takes messages piece by piece (onFragment: the decoder streams). */
+  private static readonly StreamingDecoderEvents = class extends Connection.DecoderEvents {
+    onFragment(data: Uint8Array, binary: boolean, fin: boolean): void {
+      this.connection.receivedFragment(data, binary, fin);
+    }
+  };
+
+  /**
    * Handlers come with the options, or as a separate object (then only that
    * object is kept: an adapter can share one prototype of handler methods
    * among all its connections instead of a closure per event and connection).
@@ -178,13 +209,7 @@ export class Connection {
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
       ...(options.ownMessages === undefined ? {} : { ownMessages: options.ownMessages }),
       ...(extension === undefined ? {} : { extension }),
-      ...(this.handlers.onFragment === undefined ? {} : { onFragment: (data, binary, fin) => this.receivedFragment(data, binary, fin) }),
-      onMessage: (data, binary) => this.receivedMessage(data, binary),
-      onPing: (payload) => this.receivedPing(payload),
-      onPong: (payload) => this.receivedPong(payload),
-      onClose: (code, reason) => this.receivedClose(code, reason),
-      onError: (error) => this.receivedProtocolError(error),
-    });
+    }, this.handlers.onFragment === undefined ? new Connection.DecoderEvents(this) : new Connection.StreamingDecoderEvents(this));
   }
 
   /** The negotiated permessage-deflate session, or null. */

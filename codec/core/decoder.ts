@@ -17,7 +17,7 @@
 // to the garbage collector with its connection. A process-wide budget bounds
 // the bytes all incomplete messages hold (Decoder.setMemoryBudget).
 
-import { getWasm, parseArea, refreshViews, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
+import { getWasm, parseArea, refreshViews, readAreaView, views, memoryBytes, isWasmMemory, INPUT_SIZE, TABLE_CAPACITY, type Wasm } from './wasm.js';
 import { errorFromId, ProtocolError } from './errors.js';
 import { asBytes, allocUnsafe } from './bytes.js';
 import {
@@ -33,9 +33,15 @@ import { hostUtf8Validator, type Utf8Validator } from './host.js';
 
 export type { Role } from './options.js';
 
-export interface DecoderOptions extends LimitOptions, DeliveryOptions {
+export interface DecoderSettings extends LimitOptions, DeliveryOptions {
   /** 'server' expects masked frames (from a client), 'client' unmasked ones. Default 'server'. */
   role?: Role;
+  /** A negotiated extension (see extension.ts): messages with its RSV bits go to it, raw. Default none. */
+  extension?: InboundExtension;
+}
+
+/** What the decoder calls; each is optional (missing ones ignore their event). */
+export interface DecoderHandlers {
   /** A whole message; text has been validated as UTF-8. */
   onMessage?(data: Uint8Array, binary: boolean): void;
   /** Streaming mode (instead of onMessage): payload pieces as they arrive; `fin` marks the message's last. */
@@ -46,8 +52,28 @@ export interface DecoderOptions extends LimitOptions, DeliveryOptions {
   onClose?(code: number, reason: string): void;
   /** The peer broke a rule; close with error.closeCode. Later input is ignored. */
   onError?(error: ProtocolError): void;
-  /** A negotiated extension (see extension.ts): messages with its RSV bits go to it, raw. Default none. */
-  extension?: InboundExtension;
+}
+
+export interface DecoderOptions extends DecoderSettings, DecoderHandlers {}
+
+/** The handlers as the decoder calls them: all present (onFragment is only called in streaming mode, where it is). */
+type Handlers = Required<DecoderHandlers>;
+const EVENT_HANDLERS = ['onMessage', 'onPing', 'onPong', 'onClose', 'onError'] as const;
+
+/**
+ * `handlers` itself when it has every handler; else an object of them bound
+ * to it (methods still run on `handlers`), the missing ones ignoring their event.
+ */
+function withEveryHandler(handlers: DecoderHandlers): Handlers {
+  if (EVENT_HANDLERS.every((name) => typeof handlers[name] === 'function')) return handlers as Handlers;
+  const bound = (name: keyof DecoderHandlers) => {
+    const handler = handlers[name];
+    return typeof handler === 'function' ? (handler as (...args: never[]) => void).bind(handlers) : noop;
+  };
+  return {
+    onMessage: bound('onMessage'), onFragment: bound('onFragment'), onPing: bound('onPing'),
+    onPong: bound('onPong'), onClose: bound('onClose'), onError: bound('onError'),
+  } as Handlers;
 }
 
 export interface DecoderStats {
@@ -121,12 +147,8 @@ export class Decoder {
   #running = false;
   #queue: Uint8Array[] | null = null;
   #streaming: boolean;
-  #onMessage: (data: Uint8Array, binary: boolean) => void;
-  #onFragment: (data: Uint8Array, binary: boolean, fin: boolean) => void;
-  #onPing: (payload: Uint8Array) => void;
-  #onPong: (payload: Uint8Array) => void;
-  #onClose: (code: number, reason: string) => void;
-  #onError: (error: ProtocolError) => void;
+  /** Called as methods of this object: an adapter passes one object per connection, not a closure per event. */
+  #handlers: Handlers;
   #extension: InboundExtension | null;
   #lastErrorCode = 0;
   /** A payload was delivered from the decoder's own buffers (not the input area): release them after the run. */
@@ -143,16 +165,18 @@ export class Decoder {
   /** The host's UTF-8 validator for the runs WebAssembly hands over (EV_UTF8); null: WebAssembly validates all. */
   #isUtf8: Utf8Validator | null;
 
-  constructor(options: DecoderOptions = {}) {
+  /**
+   * Handlers come with the options, or as a separate object whose methods are
+   * called on it (then only that object is kept). Streaming mode is chosen by
+   * the presence of `onFragment`.
+   */
+  constructor(options?: DecoderOptions);
+  constructor(options: DecoderSettings, handlers: DecoderHandlers);
+  constructor(options: DecoderSettings = {}, handlers: DecoderHandlers = options as DecoderOptions) {
     const role = resolveRole(options.role);
     const { maxMessageSize, maxFragments } = resolveLimits(options);
-    this.#streaming = typeof options.onFragment === 'function';
-    this.#onMessage = options.onMessage ?? noop;
-    this.#onFragment = options.onFragment ?? noop;
-    this.#onPing = options.onPing ?? noop;
-    this.#onPong = options.onPong ?? noop;
-    this.#onClose = options.onClose ?? noop;
-    this.#onError = options.onError ?? noop;
+    this.#streaming = typeof handlers.onFragment === 'function';
+    this.#handlers = withEveryHandler(handlers);
     this.#extension = options.extension ?? null;
     this.#ownMessages = resolveOwnMessages(options);
     this.#isUtf8 = hostUtf8Validator();
@@ -207,9 +231,7 @@ export class Decoder {
    * write at most `.length` bytes, then call pushReadBuffer(n).
    */
   readBuffer(): Uint8Array {
-    const area = this.#wasm.areas[0]!;
-    refreshViews();
-    return new Uint8Array(views.buffer, area.input, INPUT_SIZE);
+    return readAreaView();
   }
 
   /** Parses `n` bytes that were just written into readBuffer(). */
@@ -333,13 +355,13 @@ export class Decoder {
     this.#sizeHint = need;
     this.#dropMessage();
     if (this.#ownMessages) {
-      this.#onMessage(need === buf.length ? buf : buf.subarray(0, need), (kind & FLAG_BINARY) !== 0);
+      this.#handlers.onMessage(need === buf.length ? buf : buf.subarray(0, need), (kind & FLAG_BINARY) !== 0);
       return;
     }
     try {
       // A plain Uint8Array, not the Node Buffer it views: its slice() copies
       // (a Buffer's would alias the recycled memory).
-      this.#onMessage(new Uint8Array(buf.buffer, buf.byteOffset, need), (kind & FLAG_BINARY) !== 0);
+      this.#handlers.onMessage(new Uint8Array(buf.buffer, buf.byteOffset, need), (kind & FLAG_BINARY) !== 0);
     } finally {
       returnBuffer(buf);
     }
@@ -393,7 +415,7 @@ export class Decoder {
     this.#dropMessage();
     const error = errorFromId(id, 0);
     this.#lastErrorCode = error.closeCode;
-    this.#onError(error);
+    this.#handlers.onError(error);
   }
 
   #finishRun(): void {
@@ -465,32 +487,32 @@ export class Decoder {
           if (this.#state !== 'open') return;
           break;
         case EV_MESSAGE:
-          this.#onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);
+          this.#handlers.onMessage(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0);
           break;
         case EV_FRAGMENT:
           if ((kind & FLAG_RSV1) !== 0) {
             this.#extension!.onData(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
             break;
           }
-          this.#onFragment(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
+          this.#handlers.onFragment(new Uint8Array(views.buffer, ptr, len), (kind & FLAG_BINARY) !== 0, (kind & FLAG_FIN) !== 0);
           break;
         case EV_PING:
-          this.#onPing(new Uint8Array(views.buffer, ptr, len));
+          this.#handlers.onPing(new Uint8Array(views.buffer, ptr, len));
           break;
         case EV_PONG:
-          this.#onPong(new Uint8Array(views.buffer, ptr, len));
+          this.#handlers.onPong(new Uint8Array(views.buffer, ptr, len));
           break;
         case EV_CLOSE: {
           this.#state = 'closed';
           const reason = len === 0 ? '' : utf8.decode(new Uint8Array(views.buffer, ptr, len));
-          this.#onClose(u32[entry + W_EXTRA]!, reason);
+          this.#handlers.onClose(u32[entry + W_EXTRA]!, reason);
           return;
         }
         case EV_ERROR: {
           this.#state = 'failed';
           const error = errorFromId(u32[entry + W_EXTRA]!, ptr);
           this.#lastErrorCode = error.closeCode;
-          this.#onError(error);
+          this.#handlers.onError(error);
           return;
         }
       }

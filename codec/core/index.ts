@@ -3,7 +3,7 @@
 // Node built-in imported: for browsers, workers, other runtimes, and the
 // fastest start. The Node edge (wsframe) re-exports all of it.
 export { Decoder, DEFAULT_MEMORY_BUDGET } from './decoder.js';
-export type { DecoderOptions, DecoderStats, DecoderState } from './decoder.js';
+export type { DecoderOptions, DecoderSettings, DecoderHandlers, DecoderStats, DecoderState } from './decoder.js';
 export { Encoder } from './encoder.js';
 export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.js';
 export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';

@@ -163,6 +163,21 @@ export function memoryBytes(): number {
   return getWasm().exports.memory.buffer.byteLength;
 }
 
+let readView: Uint8Array | null = null;
+
+/**
+ * The socket read area (the parse area of depth 0) as one view that every
+ * decoder and socket shares, made again when memory growth detached it.
+ */
+export function readAreaView(): Uint8Array {
+  if (readView === null || readView.byteLength === 0) {
+    const w = getWasm();
+    refreshViews();
+    readView = new Uint8Array(views.buffer, w.areas[0]!.input, INPUT_SIZE);
+  }
+  return readView;
+}
+
 /** True when `view` aliases the shared WebAssembly memory (and so is only valid briefly). */
 export function isWasmMemory(view: ArrayBufferView): boolean {
   if (wasm === null) return false;

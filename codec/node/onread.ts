@@ -3,6 +3,7 @@
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { lazyNet } from './builtins.js';
+import { readAreaView } from '../core/wasm.js';
 
 /** What a socket reads into: the connection's input area, then a parse of what landed there. */
 export interface ReadTarget {
@@ -25,6 +26,24 @@ export function onreadOption(target: ReadTarget): net.OnReadOpts {
   };
 }
 
+/** The connection an upgraded socket's reads are parsed by (switchToOnread). */
+const kReadTarget = Symbol('wsframe.readTarget');
+type ReadingSocket = Duplex & { [kReadTarget]: ReadTarget };
+
+/**
+ * The buffer and callback of every upgraded socket, shared: each socket reads
+ * into the decoders' one read area (Decoder#readBuffer), and Node calls the
+ * callback as a method of the socket, which names its connection. No closure
+ * or view per connection.
+ */
+function sharedReadBuffer(): Uint8Array {
+  return readAreaView();
+}
+function parseRead(this: ReadingSocket, bytesRead: number): boolean {
+  this[kReadTarget].pushReadBuffer(bytesRead);
+  return true;
+}
+
 /** The parts of a Node 20 net.Socket / TCPWrap that an `onread` handoff touches (internals). */
 interface OnreadCapableHandle {
   reading?: boolean;
@@ -42,6 +61,7 @@ interface OnreadCapableHandle {
  * and hands the buffer to the C++ handle with `useUserBuffer`; after every read
  * it calls the callback, then re-calls the generator and gives the new buffer to
  * the handle. We set the same three properties and call `useUserBuffer` ourselves.
+ * `target` reads into the decoders' shared read area (a Connection does).
  * This relies on Node internals, so every precondition is checked and any
  * mismatch returns false, leaving the socket on ordinary 'data' events.
  */
@@ -60,12 +80,11 @@ export function switchToOnread(socket: Duplex, target: ReadTarget): boolean {
   if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[kBuffer] !== null || fields[kBufferCb] !== null || fields[kBufferGen] !== null) return false;
-  const option = onreadOption(target);
-  const nextBuffer = option.buffer as () => Uint8Array;
-  const buffer = nextBuffer();
+  (socket as unknown as ReadingSocket)[kReadTarget] = target;
+  const buffer = sharedReadBuffer();
   fields[kBuffer] = buffer;
-  fields[kBufferGen] = nextBuffer;
-  fields[kBufferCb] = option.callback;
+  fields[kBufferGen] = sharedReadBuffer;
+  fields[kBufferCb] = parseRead;
   handle.useUserBuffer(buffer);
   // With a user buffer nothing is pushed into the Readable; resume() restarts
   // the handle's reads if the upgrade left them stopped.
