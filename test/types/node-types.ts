@@ -14,3 +14,14 @@ const ws = connect('ws://127.0.0.1:1', { zeroCopy: true });
 void (ws.readyState === WebSocket.OPEN);
 // @ts-expect-error readyState is numeric now
 void (ws.readyState === 'OPEN');
+
+// Decoder handlers as a second argument: methods of one object, each optional.
+import { Decoder, type DecoderHandlers, type DecoderSettings } from 'wsframe/codec';
+class Sink implements DecoderHandlers {
+  count = 0;
+  onMessage(data: Uint8Array, binary: boolean): void { this.count += data.length + Number(binary); }
+}
+const settings: DecoderSettings = { role: 'client', maxMessageSize: 1 << 20 };
+new Decoder(settings, new Sink()).destroy();
+// @ts-expect-error handlers take (data, binary)
+new Decoder(settings, { onMessage: (data: string) => void data });
