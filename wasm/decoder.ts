@@ -81,6 +81,9 @@ class DecoderState {
   messages: u64;
   bytesIn: u64;
   peakBuffered: u64;
+  // Where the next run of pieces starts, when the input was read straight in
+  // after the message's bytes so far (0: where its first piece lies).
+  packTo: u32;
 }
 
 // Inline areas after the struct: carried header bytes, carried control payload.
@@ -107,6 +110,11 @@ export function createDecoder(expectMask: u32, streaming: u32, maxMessage: f64, 
 
 export function destroyDecoder(ptr: usize): void {
   heapFree(ptr);
+}
+
+/** The next run of pieces starts at `addr` (at most the next input's start). */
+export function setPackTo(ptr: usize, addr: usize): void {
+  changetype<DecoderState>(ptr).packTo = <u32>addr;
 }
 
 /** Gives back the carried control payload once TypeScript has dispatched it. */
@@ -546,7 +554,10 @@ function reassemble(s: DecoderState, input: usize, len: usize, pos: usize, table
   if (avail != 0) {
     let dst = p;
     if (runPieceEnd != 0) dst = runPieceEnd;
-    else runPieceStart = p;
+    else {
+      if (s.packTo != 0) { dst = <usize>s.packTo; s.packTo = 0; }
+      runPieceStart = dst;
+    }
     // dst <= p: a forward pass that reads each block before writing it is safe in place.
     if (s.masked != 0) s.key = maskInto(p, dst, avail, s.key);
     else if (dst != p) memory.copy(dst, p, avail);
@@ -619,7 +630,11 @@ function runOfFragments(s: DecoderState, input: usize, len: usize, pos: usize): 
     // before this one that was empty may have left none open. Text joins the
     // run's validation by the host (runText, see flushPieces).
     let dst = runPieceEnd;
-    if (dst == 0) { runPieceStart = p; dst = p; }
+    if (dst == 0) {
+      dst = p;
+      if (s.packTo != 0) { dst = <usize>s.packTo; s.packTo = 0; }
+      runPieceStart = dst;
+    }
     if (maskBit != 0) maskInto(p, dst, size, load<u32>(p - 4));
     else if (dst != p) memory.copy(dst, p, size);
     runPieceEnd = dst + size;

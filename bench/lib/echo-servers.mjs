@@ -33,9 +33,16 @@ async function oursServer(impl) {
   server.on('upgrade', (req, socket, head) => {
     // zeroCopy: views valid during the listener, as uWebSockets.js hands its messages out;
     // the echo is sent before the listener returns (send() copies what must outlive it).
-    const ws = impl.accept(req, socket, head, { maxMessageSize: MAX, zeroCopy: true });
+    // arena: large repeated messages are read into WebAssembly memory and echoed
+    // from there (as `npm run echo` does).
+    const ws = impl.accept(req, socket, head, { maxMessageSize: MAX, zeroCopy: true, arena: true });
     if (!ws) return; // handshake rejected (accept answered 400/426)
-    ws.on('message', (data, binary) => ws.send(data, { binary }));
+    // Back-pressure honoured as documented: stop reading on false, resume on 'drain'.
+    let paused = false;
+    ws.on('drain', () => { paused = false; ws.resume?.(); });
+    ws.on('message', (data, binary) => {
+      if (!ws.send(data, { binary }) && !paused && typeof ws.pause === 'function') { paused = true; ws.pause(); }
+    });
     ws.on('error', () => {});
   });
   return listen(server);

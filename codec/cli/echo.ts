@@ -41,10 +41,12 @@ function startServer(): void {
     // 9.x sends messages up to 16 MiB in up to 65,537 frames: no fragment cap, 64 MiB limit.
     // zeroCopy: each message is echoed before its listener returns, so a view is
     // enough (send() copies what must outlive it): no owned copy per message.
+    // arena: large repeated messages are read straight into WebAssembly memory
+    // and echoed from there, without a copy into a message buffer.
     // permessage-deflate whenever the peer offers it (as ws's testees do); every message
     // compressed (threshold 0) so that sections 12/13 exercise both directions.
     const webSocket = accept(request, socket, head, {
-      maxMessageSize: 64 * 2 ** 20, maxFragments: 0, readMode, zeroCopy: true, perMessageDeflate: { threshold: 0 },
+      maxMessageSize: 64 * 2 ** 20, maxFragments: 0, readMode, zeroCopy: true, arena: true, perMessageDeflate: { threshold: 0 },
     });
     if (webSocket === null) return;
     webSockets.add(webSocket);

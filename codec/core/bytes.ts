@@ -1,6 +1,7 @@
 // Owned byte buffers for output that must outlive WebAssembly memory views.
 
 import { isWasmMemory } from './wasm.js';
+import { lendArena } from './arena.js';
 import { adopt, isRecyclable } from './message-pool.js';
 import { hostBuffer } from './host.js';
 
@@ -50,7 +51,7 @@ export function detachFromWasm(chunks: Uint8Array[]): Uint8Array[] {
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i]!;
     // A recycled message buffer is taken over rather than copied (adopt()).
-    if (isWasmMemory(chunk) || (isRecyclable(chunk) && !adopt(chunk))) {
+    if ((isWasmMemory(chunk) && !lendArena(chunk)) || (isRecyclable(chunk) && !adopt(chunk))) {
       owned ??= chunks.slice(0, i);
       copyInSlices(chunk, owned);
     } else if (owned !== null) {

@@ -208,6 +208,7 @@ export class Connection {
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
       ...(options.ownMessages === undefined ? {} : { ownMessages: options.ownMessages }),
+      ...(options.arena === undefined ? {} : { arena: options.arena }),
       ...(extension === undefined ? {} : { extension }),
     }, this.handlers.onFragment === undefined ? new Connection.DecoderEvents(this) : new Connection.StreamingDecoderEvents(this));
   }

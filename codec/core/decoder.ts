@@ -26,10 +26,14 @@ import {
   TABLE_HEAD, HEAD_CONSUMED, HEAD_YIELDED, ENTRY_SIZE, ENTRY_KIND, ENTRY_PTR, ENTRY_LEN, ENTRY_EXTRA,
   STAT_FRAMES, STAT_MESSAGES, STAT_BYTES_IN, STAT_BUFFERED, STAT_PEAK_BUFFERED,
 } from './generated/wasm-interface.js';
-import { resolveLimits, resolveOwnMessages, resolveRole, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
+import { resolveArena, resolveLimits, resolveOwnMessages, resolveRole, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
 import { takeBuffer, returnBuffer, markRecyclable, isRecyclable, joinPool, leavePool } from './message-pool.js';
 import type { InboundExtension } from './extension.js';
 import { hostUtf8Validator, type Utf8Validator } from './host.js';
+import { arena, arenaPtr, ARENA_SIZE } from './arena.js';
+
+/** A recycling decoder whose last message was at least this long reassembles the next one in the arena when it is free. */
+const ARENA_MIN_HINT = 1 << 20;
 
 export type { Role } from './options.js';
 
@@ -164,6 +168,12 @@ export class Decoder {
   #ownMessages: boolean;
   /** The host's UTF-8 validator for the runs WebAssembly hands over (EV_UTF8); null: WebAssembly validates all. */
   #isUtf8: Utf8Validator | null;
+  /** The arena option (recycling decoders only): large messages may be reassembled in the arena (arena.ts). */
+  #arena: boolean;
+  /** The message being reassembled lies in the arena. */
+  #inArena = false;
+  /** The last readBuffer() was the arena after the message's bytes. */
+  #readArena = false;
 
   /**
    * Handlers come with the options, or as a separate object whose methods are
@@ -179,6 +189,7 @@ export class Decoder {
     this.#handlers = withEveryHandler(handlers);
     this.#extension = options.extension ?? null;
     this.#ownMessages = resolveOwnMessages(options);
+    this.#arena = resolveArena(options) && !this.#ownMessages;
     this.#isUtf8 = hostUtf8Validator();
     this.#wasm = getWasm();
     this.#ptr = this.#wasm.exports.createDecoder(role === 'server' ? 1 : 0, this.#streaming ? 1 : 0, Math.floor(maxMessageSize), maxFragments,
@@ -231,6 +242,16 @@ export class Decoder {
    * write at most `.length` bytes, then call pushReadBuffer(n).
    */
   readBuffer(): Uint8Array {
+    if (this.#inArena) {
+      const at = arena.ptr + this.#messageLength;
+      const room = Math.min(INPUT_SIZE, arena.ptr + ARENA_SIZE - at);
+      if (room >= 64 << 10) {
+        this.#readArena = true;
+        refreshViews();
+        return new Uint8Array(views.buffer, at, room);
+      }
+    }
+    this.#readArena = false;
     return readAreaView();
   }
 
@@ -241,13 +262,23 @@ export class Decoder {
     n = Math.min(n, INPUT_SIZE);
     if (this.#running || depth !== 0) {
       // Not at top level: the read area may be in use; copy out and push normally.
-      this.push(views.u8.slice(area.input, area.input + n));
+      const from = this.#readArena && this.#inArena ? arena.ptr + this.#messageLength : area.input;
+      this.#readArena = false;
+      this.push(views.u8.slice(from, from + n));
       return;
     }
     this.#running = true;
     depth++;
     try {
-      this.#run(area.input, n, area.table);
+      if (this.#readArena && this.#inArena) {
+        // Read straight after the message's bytes: pieces are packed from there.
+        const at = arena.ptr + this.#messageLength;
+        this.#wasm.exports.setPackTo(this.#ptr, at);
+        this.#readArena = false;
+        this.#run(at, n, area.table);
+      } else {
+        this.#run(area.input, n, area.table);
+      }
       this.#drainQueue(area.input, area.size, area.table);
     } finally {
       depth--;
@@ -326,6 +357,10 @@ export class Decoder {
 
   /** Gives the message buffer (and its share of the budget) back. */
   #dropMessage(): void {
+    if (this.#inArena) {
+      this.#inArena = false;
+      if (arena.owner === this) arena.owner = null;
+    }
     heldBytes -= this.#held.bytes;
     this.#held.bytes = 0;
     this.#message = null;
@@ -341,6 +376,14 @@ export class Decoder {
     const have = this.#messageLength;
     const need = have + len;
     const fin = (kind & FLAG_FIN) !== 0;
+    if (this.#inArena || (have === 0 && this.#message === null && this.#claimArena(need, fin, toCome))) {
+      if (need <= ARENA_SIZE) {
+        this.#arenaPiece(ptr, len, kind, need, fin);
+        return;
+      }
+      this.#leaveArena(need, toCome);
+      if (this.#state !== 'open') return;
+    }
     let buf = this.#message;
     if (buf === null || need > buf.length) {
       buf = this.#grow(need, fin ? need : toCome === PIECE_UNKNOWN ? Infinity : need + toCome);
@@ -365,6 +408,45 @@ export class Decoder {
     } finally {
       returnBuffer(buf);
     }
+  }
+
+  #claimArena(need: number, fin: boolean, toCome: number): boolean {
+    if (!this.#arena || fin || arena.owner !== null || arena.lent) return false;
+    const hint = toCome === PIECE_UNKNOWN ? this.#sizeHint : need + toCome;
+    if (hint < ARENA_MIN_HINT || hint > ARENA_SIZE) return false;
+    arenaPtr();
+    arena.owner = this;
+    this.#inArena = true;
+    return true;
+  }
+
+  #arenaPiece(ptr: number, len: number, kind: number, need: number, fin: boolean): void {
+    const at = arena.ptr + this.#messageLength;
+    if (len !== 0 && ptr !== at) views.u8.copyWithin(at, ptr, ptr + len);
+    this.#messageLength = need;
+    if (need > this.#peakMessage) this.#peakMessage = need;
+    if (!fin) return;
+    this.#sizeHint = need;
+    this.#messageLength = 0;
+    this.#inArena = false;
+    try {
+      this.#handlers.onMessage(new Uint8Array(views.buffer, arena.ptr, need), (kind & FLAG_BINARY) !== 0);
+    } finally {
+      if (arena.owner === this) arena.owner = null;
+    }
+  }
+
+  /** The message outgrew the arena: it moves to a buffer of its own. */
+  #leaveArena(need: number, toCome: number): void {
+    const have = this.#messageLength;
+    this.#inArena = false;
+    this.#messageLength = 0;
+    const buf = this.#grow(need, toCome === PIECE_UNKNOWN ? Infinity : need + toCome);
+    if (buf !== null) {
+      buf.set(new Uint8Array(views.buffer, arena.ptr, have));
+      this.#messageLength = have;
+    }
+    if (arena.owner === this) arena.owner = null;
   }
 
   /** A buffer for at least `need` bytes (of a message of `total` bytes, Infinity when unknown), or null after failing the connection. */

@@ -13,6 +13,7 @@ export type { ConnectionOptions, ConnectionSettings, ConnectionHandlers, Connect
 export {
   DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_FRAGMENTS, DEFAULT_AUTO_PONG, DEFAULT_CLOSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
   DEFAULT_OWN_MESSAGES,
+  DEFAULT_ARENA,
 } from './options.js';
 export type { Role, LimitOptions, BehaviourOptions, DeliveryOptions } from './options.js';
 export * from './handshake.js';

@@ -34,6 +34,16 @@ export interface DeliveryOptions {
    * multi-megabyte buffer, no page faults per message).
    */
   ownMessages?: boolean;
+  /**
+   * true (a recycling decoder, ownMessages false): a message of 1–8 MiB from a
+   * peer whose previous message was that large is reassembled in one shared
+   * 8 MiB region of WebAssembly memory that its socket reads into directly
+   * (unmasked and compacted in place), and a server that sends the delivered
+   * view back sends it from there: one copy of the message less. The region
+   * is taken on first use and never shrinks; it holds one message at a time,
+   * and every other message is reassembled as usual. Default false.
+   */
+  arena?: boolean;
 }
 
 export const DEFAULT_ROLE: Role = 'server';
@@ -43,6 +53,7 @@ export const DEFAULT_AUTO_PONG = true;
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 export const DEFAULT_IDLE_TIMEOUT = 0;
 export const DEFAULT_OWN_MESSAGES = false;
+export const DEFAULT_ARENA = false;
 
 export function resolveRole(role: Role | undefined): Role {
   const value = role ?? DEFAULT_ROLE;
@@ -76,5 +87,11 @@ export function resolveBehaviour(options: BehaviourOptions): Required<BehaviourO
 export function resolveOwnMessages(options: DeliveryOptions): boolean {
   const value = options.ownMessages ?? DEFAULT_OWN_MESSAGES;
   if (typeof value !== 'boolean') throw new TypeError(`ownMessages must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+export function resolveArena(options: DeliveryOptions): boolean {
+  const value = options.arena ?? DEFAULT_ARENA;
+  if (typeof value !== 'boolean') throw new TypeError(`arena must be a boolean, got ${String(value)}`);
   return value;
 }

@@ -36,11 +36,15 @@ type ReadingSocket = Duplex & { [kReadTarget]: ReadTarget };
  * callback as a method of the socket, which names its connection. No closure
  * or view per connection.
  */
+let lastTarget: ReadTarget | null = null;
 function sharedReadBuffer(): Uint8Array {
-  return readAreaView();
+  // Node asks right after the callback, for the same socket.
+  return lastTarget === null ? readAreaView() : lastTarget.readBuffer();
 }
 function parseRead(this: ReadingSocket, bytesRead: number): boolean {
-  this[kReadTarget].pushReadBuffer(bytesRead);
+  const target = this[kReadTarget];
+  lastTarget = target;
+  target.pushReadBuffer(bytesRead);
   return true;
 }
 

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionHandlers, type ConnectionRole, type ConnectionState, type ConnectionTimer, type TransportShutdown } from '../core/connection.js';
-import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type LimitOptions } from '../core/options.js';
+import { DEFAULT_CLOSE_TIMEOUT, type BehaviourOptions, type DeliveryOptions, type LimitOptions } from '../core/options.js';
 import { PerMessageDeflate, formatParams, type PerMessageDeflateOptions } from '../core/permessage-deflate.js';
 import { zlibProvider } from './zlib.js';
 import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from './dial.js';
@@ -31,7 +31,7 @@ const READY_STATE: Record<ConnectionState, WebSocketReadyState> = { CONNECTING: 
  */
 export type SocketReadMode = 'data' | 'onread';
 
-export interface WebSocketOptions extends LimitOptions, BehaviourOptions {
+export interface WebSocketOptions extends LimitOptions, BehaviourOptions, Pick<DeliveryOptions, 'arena'> {
   /** Sub-protocols: the server's supported list, or the client's offer (most preferred first). */
   protocols?: string[];
   /**

@@ -9,6 +9,7 @@
 // output buffer at all.
 import type { Duplex } from 'node:stream';
 import { releaseAdopted, retainAdopted } from '../core/message-pool.js';
+import { isArenaView, releaseArena } from '../core/arena.js';
 
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
@@ -39,9 +40,33 @@ export interface FlushListener {
  * over instead of copied (message-pool.ts adopt()) goes back to the pool once
  * the socket has written it, so the next message reuses resident memory.
  */
-function write(socket: Duplex, chunk: Uint8Array): void {
+function write(socket: Duplex, chunk: Uint8Array, straightThrough: boolean): void {
   if (retainAdopted(chunk)) socket.write(chunk, () => releaseAdopted(chunk));
+  else if (isArenaView(chunk)) writeArena(socket, chunk, straightThrough);
   else socket.write(chunk);
+}
+
+/**
+ * A message delivered from the arena (arena.ts) and sent back as it is. It
+ * is written from there only when the socket had nothing waiting: then Node
+ * hands it to the system at once and only the kernel holds on to its bytes
+ * (WebAssembly memory grows in place, so their address stays valid). Bytes
+ * that would wait in the socket's own queue are copied first, because a
+ * growth of the memory would empty the queued view. The arena is free for
+ * the next message once the socket has written them.
+ */
+function writeArena(socket: Duplex, chunk: Uint8Array, straightThrough: boolean): void {
+  if (straightThrough) {
+    socket.write(chunk, releaseArena);
+    return;
+  }
+  socket.write(Buffer.from(chunk));
+  releaseArena();
+}
+
+/** Chunks that will not be written: an arena message among them frees the arena. */
+function releaseArenaIn(chunks: Uint8Array[]): void {
+  for (const chunk of chunks) if (isArenaView(chunk)) releaseArena();
 }
 
 /** The end-of-tick flush, shared by all batches (no closure per connection). */
@@ -75,7 +100,10 @@ export class WriteBatch {
   /** Queues chunks for this tick's writev; small ones are copied into the tick's batch buffer. */
   write(chunks: Uint8Array[]): void {
     const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return;
+    if (socket.destroyed || !socket.writable) {
+      releaseArenaIn(chunks);
+      return;
+    }
     let writeThrough = false;
     for (const chunk of chunks) {
       if (chunk.length <= SMALL_WRITE) {
@@ -133,6 +161,7 @@ export class WriteBatch {
 
   /** Drops what is queued (the transport is being destroyed). */
   clear(): void {
+    releaseArenaIn(this.#queued);
     this.#queued = [];
     this.#queuedBytes = 0;
     this.#batch = null;
@@ -150,12 +179,17 @@ export class WriteBatch {
     this.#queued = [];
     this.#queuedBytes = 0;
     const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return;
+    if (socket.destroyed || !socket.writable) {
+      releaseArenaIn(queued);
+      return;
+    }
+    // Nothing waiting in the socket: what we write now goes to the system at once.
+    const straightThrough = socket.writableLength === 0;
     if (queued.length === 1) {
-      write(socket, queued[0]!);
+      write(socket, queued[0]!, straightThrough);
     } else {
       socket.cork();
-      for (const chunk of queued) write(socket, chunk);
+      for (const chunk of queued) write(socket, chunk, straightThrough);
       socket.uncork();
     }
   }
