@@ -176,3 +176,50 @@ test('arena over real sockets: an echo server (zeroCopy, arena) returns every la
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('arena over real sockets: a connection opened while another reassembles in the arena reads into the shared area, and both get their echoes intact', { timeout: 30_000 }, async () => {
+  const net = await import('node:net');
+  const server = http.createServer();
+  server.on('upgrade', (request, socket, head) => {
+    const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
+    ws.on('message', (data, binary) => ws.send(data, { binary }));
+    ws.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = server.address().port;
+  try {
+    // Peer A: a raw socket, so that it can stop halfway through a message.
+    const a = net.connect(port, '127.0.0.1');
+    await once(a, 'connect');
+    a.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    let received = Buffer.alloc(0);
+    a.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+    const first = patternBytes(2 * MiB, 31);
+    const second = patternBytes(2 * MiB, 32);
+    const headLength = () => received.indexOf('\r\n\r\n') + 4;
+    const echoed = (n) => received.length >= headLength() + n * (2 * MiB + 10);
+    a.write(fragmented(first));
+    while (!echoed(1)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stream = fragmented(second);
+    a.write(stream.subarray(0, stream.length >> 1));  // half of a message now sits in the arena
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Peer B connects and talks meanwhile.
+    const b = connect(`ws://127.0.0.1:${port}`);
+    await once(b, 'open');
+    const small = patternBytes(100_000, 33);
+    b.send(small, { fragmentSize: 1000 });
+    const [echo] = await once(b, 'message');
+    assert.ok(Buffer.from(echo).equals(Buffer.from(small)), "B's echo intact");
+    a.write(stream.subarray(stream.length >> 1));
+    while (!echoed(2)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const frames = received.subarray(headLength());
+    assert.ok(frames.subarray(10, 10 + 2 * MiB).equals(Buffer.from(first)), "A's first echo intact");
+    assert.ok(frames.subarray(2 * MiB + 20, 4 * MiB + 20).equals(Buffer.from(second)), "A's second echo intact");
+    a.destroy();
+    b.close();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

@@ -31,15 +31,19 @@ const kReadTarget = Symbol('wsframe.readTarget');
 type ReadingSocket = Duplex & { [kReadTarget]: ReadTarget };
 
 /**
- * The buffer and callback of every upgraded socket, shared: each socket reads
- * into the decoders' one read area (Decoder#readBuffer), and Node calls the
- * callback as a method of the socket, which names its connection. No closure
- * or view per connection.
+ * The buffer function and callback of every upgraded socket, shared: Node
+ * calls the callback as a method of the socket, which names its connection,
+ * then the buffer function (without a receiver) for the same socket's next
+ * read. No closure per connection.
  */
+/** The connection whose read was just parsed: Node asks for the socket's next buffer right after. */
 let lastTarget: ReadTarget | null = null;
 function sharedReadBuffer(): Uint8Array {
-  // Node asks right after the callback, for the same socket.
-  return lastTarget === null ? readAreaView() : lastTarget.readBuffer();
+  // The connection may want its next read elsewhere (a message it reassembles
+  // in the arena); any other call gets the shared read area.
+  const target = lastTarget;
+  lastTarget = null;
+  return target === null ? readAreaView() : target.readBuffer();
 }
 function parseRead(this: ReadingSocket, bytesRead: number): boolean {
   const target = this[kReadTarget];
@@ -85,7 +89,7 @@ export function switchToOnread(socket: Duplex, target: ReadTarget): boolean {
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[kBuffer] !== null || fields[kBufferCb] !== null || fields[kBufferGen] !== null) return false;
   (socket as unknown as ReadingSocket)[kReadTarget] = target;
-  const buffer = sharedReadBuffer();
+  const buffer = target.readBuffer();
   fields[kBuffer] = buffer;
   fields[kBufferGen] = sharedReadBuffer;
   fields[kBufferCb] = parseRead;
