@@ -223,3 +223,59 @@ test('arena over real sockets: a connection opened while another reassembles in 
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('arena over real sockets: a small message reassembled in the arena and echoed (copied into the write batch) leaves it free for a later large one', { timeout: 30_000 }, async () => {
+  const net = await import('node:net');
+  const server = http.createServer();
+  const fromArena = [];
+  server.on('upgrade', (request, socket, head) => {
+    const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
+    ws.on('message', (data, binary) => {
+      fromArena.push(inWasm(data));
+      ws.send(data, { binary });
+    });
+    ws.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const peer = net.connect(server.address().port, '127.0.0.1');
+    await once(peer, 'connect');
+    peer.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    let received = Buffer.alloc(0);
+    peer.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+    const frameLength = (n) => n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+    let expected = 0;
+    const echoOf = async (stream, size, pause = false) => {
+      expected += frameLength(size);
+      if (pause) {
+        // The first fragment alone, then the rest: the message starts without its size known.
+        peer.write(stream.subarray(0, 8 + 1024));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        peer.write(stream.subarray(8 + 1024));
+      } else {
+        peer.write(stream);
+      }
+      while (received.length - (received.indexOf('\r\n\r\n') + 4) < expected) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const large = patternBytes(2 * MiB, 41);
+    const small = patternBytes(3000, 42);
+    // large; large (arena); small, split across reads (arena); large (the 3000-byte hint: not); large (arena again).
+    await echoOf(fragmented(large), large.length);
+    await echoOf(fragmented(large), large.length);
+    await echoOf(fragmented(small), small.length, true);
+    await echoOf(fragmented(large), large.length);
+    await echoOf(fragmented(large), large.length);
+    assert.deepEqual(fromArena, [false, true, true, false, true]);
+    let at = received.indexOf('\r\n\r\n') + 4;
+    for (const payload of [large, large, small, large, large]) {
+      at += frameLength(payload.length) - payload.length;
+      assert.ok(received.subarray(at, at + payload.length).equals(Buffer.from(payload)));
+      at += payload.length;
+    }
+    peer.destroy();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

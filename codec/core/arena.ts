@@ -1,7 +1,9 @@
-// PROTOTYPE (branch arena): one region of WebAssembly memory that a large
-// message may be read straight into by its socket, unmasked and compacted in
-// place, and delivered (and echoed) from without a copy.
-import { getWasm, refreshViews, views, isWasmMemory } from './wasm.js';
+// The arena (DeliveryOptions.arena): one region of WebAssembly memory that a
+// large message may be read straight into by its socket, unmasked and packed
+// in place by the parser, and delivered (and echoed) from without a copy. It
+// holds one message at a time: `owner` is the decoder reassembling or
+// delivering it, `lent` says a writer still has its bytes to write.
+import { getWasm, refreshViews, isWasmMemory } from './wasm.js';
 
 export const ARENA_SIZE = 8 << 20;
 
@@ -29,5 +31,3 @@ export function lendArena(view: ArrayBufferView): boolean {
 export function releaseArena(): void {
   arena.lent = false;
 }
-
-export { views };

@@ -30,12 +30,13 @@ export function onreadOption(target: ReadTarget): net.OnReadOpts {
 const kReadTarget = Symbol('wsframe.readTarget');
 type ReadingSocket = Duplex & { [kReadTarget]: ReadTarget };
 
-/**
+/*
  * The buffer function and callback of every upgraded socket, shared: Node
  * calls the callback as a method of the socket, which names its connection,
  * then the buffer function (without a receiver) for the same socket's next
  * read. No closure per connection.
  */
+
 /** The connection whose read was just parsed: Node asks for the socket's next buffer right after. */
 let lastTarget: ReadTarget | null = null;
 function sharedReadBuffer(): Uint8Array {

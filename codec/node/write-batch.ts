@@ -110,6 +110,8 @@ export class WriteBatch {
         if (this.#batch === null || this.#batchLength + chunk.length > this.#batch.length) this.#startBatch(chunk.length);
         this.#batch!.set(chunk, this.#batchLength);
         this.#batchLength += chunk.length;
+        // A small message lent from the arena is copied here: the arena is free again.
+        if (isArenaView(chunk)) releaseArena();
       } else {
         this.#endBatch();
         this.#queued.push(chunk);
