@@ -234,9 +234,12 @@ describe('the recycling pool grows with the decoders alive and shrinks when they
     assert.ok(full.buffers - before.buffers >= 40 - 16 + 1, `more idle buffers than the base cap of 16: ${before.buffers} -> ${full.buffers}`);
     for (const d of decoders.slice(10)) d.destroy();
     const trimmed = poolStats();
-    assert.ok(trimmed.buffers <= 16 + 10, `caps fall with the decoders: ${trimmed.buffers} idle buffers`);
-    assert.ok(trimmed.bytes <= (128 << 20) + 10 * (4 << 20), `idle bytes ${trimmed.bytes}`);
+    // caps: 16 buffers / 128 MiB, plus 2 buffers / 8 MiB per recycling decoder alive, of which that share is held strongly
+    assert.ok(trimmed.buffers <= 16 + 2 * 10, `caps fall with the decoders: ${trimmed.buffers} idle buffers`);
+    assert.ok(trimmed.bytes <= (128 << 20) + 10 * (8 << 20), `idle bytes ${trimmed.bytes}`);
+    assert.ok(trimmed.strongBuffers <= 2 * 10 && trimmed.strongBytes <= 10 * (8 << 20), `strong shares fall too: ${JSON.stringify(trimmed)}`);
     for (const d of decoders.slice(0, 10)) d.destroy();
     assert.ok(poolStats().buffers <= 16);
+    assert.equal(poolStats().strongBuffers, 0, 'no decoder alive: nothing held strongly');
   });
 });

@@ -467,9 +467,13 @@ export class Decoder {
       return null;
     }
     // A recycling decoder first looks for an idle, already resident buffer:
-    // at least `size`, at most twice that or the message's known length
-    // (nothing new is allocated for it), and what the budget allows.
-    let buf = this.#ownMessages ? null : takeBuffer(size, Math.min(Math.max(2 * size, total === Infinity ? 0 : total), memoryBudget - heldBytes + oldBytes));
+    // the smallest of at least `size`, as large as the budget allows. A
+    // larger one than needed costs nothing (it is resident, and back in the
+    // pool after the message) and saves a fresh buffer's page faults and the
+    // regrowth: a large message after small ones (no size hint) would
+    // otherwise fault in a doubling run of fresh buffers (~2 MiB of them for
+    // 4 MiB) while the pool holds idle ones of its size.
+    let buf = this.#ownMessages ? null : takeBuffer(size, memoryBudget - heldBytes + oldBytes);
     if (buf !== null) {
       size = buf.length;
     } else {

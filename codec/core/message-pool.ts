@@ -4,12 +4,18 @@
 // buffer costs a page fault per 4 KiB page on first touch, more than the copy
 // into it; a buffer taken from here is already resident.
 //
-// Idle buffers are held through WeakRef only: the garbage collector may take
-// them at any full collection, so memory still goes back to the system when
-// traffic stops or peers leave. They are not counted in the decoders' memory
-// budget (that counts bytes held by incomplete messages); the pool itself is
-// capped in count and bytes, caps that grow with the number of recycling
-// decoders alive (past them the smallest idle buffers leave).
+// The pool is capped in count and bytes, caps that grow with the number of
+// recycling decoders alive (past them the smallest idle buffers leave). Idle
+// buffers are not counted in the decoders' memory budget (that counts bytes
+// held by incomplete messages). Memory still goes back to the system:
+// - Each recycling decoder alive has a share (one buffer, 4 MiB) that the pool
+//   holds strongly, so that a busy server's buffers survive the garbage
+//   collections its own traffic causes; everything past those shares is held
+//   through WeakRef only, for the collector to take at any full collection.
+// - A strongly held buffer that stays idle through two calls of
+//   loosenIdleBuffers() (the Node adapter calls it every 15 s) is demoted to
+//   a WeakRef: traffic that stops gives its memory back.
+// - When decoders go, the shares and caps fall at once.
 
 /**
  * Idle buffers kept, and their bytes (a larger buffer is never kept), with no
@@ -20,20 +26,31 @@
 const BASE_BUFFERS = 16;
 const BASE_BYTES = 128 << 20;
 /**
- * Each recycling decoder alive raises both caps by one buffer and 4 MiB: a
- * server with 100 peers echoing 4 MiB messages has that many buffers between
- * a write and the next message, and with the base caps alone most of them
- * were dropped and faulted in again (server CPU 4.1 -> 2.5 ms per message
- * once kept). When decoders go, the caps fall back and the pool is trimmed.
+ * Each recycling decoder alive raises both caps by one buffer and 4 MiB, and
+ * that much is held strongly: a server with 100 peers echoing 4 MiB messages
+ * has that many buffers between a write and the next message. With the base
+ * caps alone most of them were dropped and faulted in again (server CPU 4.1
+ * -> 2.5 ms per message once kept), and held through WeakRef alone each
+ * garbage collection dropped them all (2.0 -> 3.3 ms per message when 32-byte
+ * traffic ran in between: 17-67 page faults per message).
  */
-const BUFFERS_PER_USER = 1;
-const BYTES_PER_USER = 4 << 20;
+const BUFFERS_PER_USER = 2;
+const BYTES_PER_USER = 8 << 20;
+/**
+ * Smaller idle buffers are held through WeakRef only: they fault in again in
+ * a few pages, and a doubling run of them (64 KiB, 128 KiB, ...) left by
+ * each message that grew would otherwise take the strong shares that the
+ * expensive large buffers need.
+ */
+const STRONG_MIN_BYTES = 1 << 20;
 /** A larger buffer never enters the pool. */
 const MAX_BUFFER_BYTES = 128 << 20;
 
 let users = 0;
 const maxBuffers = (): number => BASE_BUFFERS + users * BUFFERS_PER_USER;
 const maxBytes = (): number => BASE_BYTES + users * BYTES_PER_USER;
+const maxStrongBuffers = (): number => users * BUFFERS_PER_USER;
+const maxStrongBytes = (): number => users * BYTES_PER_USER;
 
 /** A decoder that recycles its messages through the pool was made. */
 export function joinPool(): void {
@@ -46,20 +63,75 @@ export function leavePool(): void {
   trim();
 }
 
-/** Past the caps the smallest idle buffers leave first. */
+/**
+ * Past the caps the smallest idle buffers leave first; past the strong
+ * shares the smallest strongly held ones are demoted to WeakRefs.
+ */
 function trim(): void {
   const buffers = maxBuffers(), bytes = maxBytes();
-  while (idle.length > buffers || idleBytes > bytes) {
-    let smallest = 0;
-    for (let i = 1; i < idle.length; i++) if (idle[i]!.bytes < idle[smallest]!.bytes) smallest = i;
-    idleBytes -= idle[smallest]!.bytes;
-    idle.splice(smallest, 1);
+  while (idle.length > buffers || idleBytes > bytes) remove(smallestOf(idle));
+  const strongBuffers = maxStrongBuffers(), strongBytes = maxStrongBytes();
+  while (strongCount > strongBuffers || strongIdleBytes > strongBytes) {
+    demote(smallestOf(idle.filter((entry) => entry.strong !== null)));
   }
 }
 
+function smallestOf(entries: Idle[]): Idle {
+  let smallest = entries[0]!;
+  for (const entry of entries) if (entry.bytes < smallest.bytes) smallest = entry;
+  return smallest;
+}
+
+/**
+ * An idle buffer: held strongly (`strong`), or through `weak` for the
+ * garbage collector to take. `since`: the loosenIdleBuffers() period it
+ * became idle in.
+ */
 interface Idle {
-  ref: WeakRef<Uint8Array>;
+  strong: Uint8Array | null;
+  weak: WeakRef<Uint8Array> | null;
   bytes: number;
+  since: number;
+}
+
+const bufferOf = (entry: Idle): Uint8Array | undefined => entry.strong ?? entry.weak?.deref();
+
+function remove(entry: Idle): void {
+  idle.splice(idle.indexOf(entry), 1);
+  idleBytes -= entry.bytes;
+  if (entry.strong !== null) {
+    strongCount--;
+    strongIdleBytes -= entry.bytes;
+  }
+}
+
+/** Held through a WeakRef from now on (dropped where the runtime has none). */
+function demote(entry: Idle): void {
+  if (!hasWeakRef) {
+    remove(entry);
+    return;
+  }
+  entry.weak = new WeakRef(entry.strong!);
+  entry.strong = null;
+  strongCount--;
+  strongIdleBytes -= entry.bytes;
+}
+
+/** Strongly held idle buffers, and their bytes. */
+let strongCount = 0;
+let strongIdleBytes = 0;
+/** Periods of loosenIdleBuffers(). */
+let period = 0;
+
+/**
+ * Demotes to WeakRefs the strongly held idle buffers that were already idle
+ * at the previous call: called periodically by a runtime adapter (every 15 s
+ * in Node), a buffer unused for one to two periods becomes the collector's
+ * to take. Without calls, strong shares are given back only as decoders go.
+ */
+export function loosenIdleBuffers(): void {
+  for (const entry of idle.slice()) if (entry.strong !== null && entry.since < period) demote(entry);
+  period++;
 }
 
 const hasWeakRef = typeof WeakRef === 'function';
@@ -79,26 +151,24 @@ const adopted = new WeakMap<ArrayBufferLike, number>();
  * taken out of the pool; null when none (or it was collected).
  */
 export function takeBuffer(min: number, max: number): Uint8Array | null {
-  let best = -1;
+  let best: Idle | null = null;
   let bestBuf: Uint8Array | null = null;
   for (let i = 0; i < idle.length;) {
     const entry = idle[i]!;
-    const buf = entry.ref.deref();
+    const buf = bufferOf(entry);
     if (buf === undefined) {
       // Collected: forget it.
-      idleBytes -= entry.bytes;
-      idle.splice(i, 1);
+      remove(entry);
       continue;
     }
     if (buf.length >= min && buf.length <= max && (bestBuf === null || buf.length < bestBuf.length)) {
-      best = i;
+      best = entry;
       bestBuf = buf;
     }
     i++;
   }
-  if (bestBuf === null) return null;
-  idleBytes -= idle[best]!.bytes;
-  idle.splice(best, 1);
+  if (best === null) return null;
+  remove(best);
   return bestBuf;
 }
 
@@ -119,10 +189,18 @@ function ownsItsMemory(buf: Uint8Array): boolean {
 export function returnBuffer(buf: Uint8Array): void {
   // Taken over by a writer: it comes back through releaseAdopted(), once written.
   if (adopted.has(buf.buffer)) return;
-  if (!hasWeakRef || buf.length > MAX_BUFFER_BYTES || !ownsItsMemory(buf)) return;
-  for (const entry of idle) if (entry.ref.deref()?.buffer === buf.buffer) return;  // already idle
+  if (buf.length > MAX_BUFFER_BYTES || !ownsItsMemory(buf)) return;
+  for (const entry of idle) if (bufferOf(entry)?.buffer === buf.buffer) return;  // already idle
   recyclable.add(buf.buffer);
-  idle.push({ ref: new WeakRef(buf), bytes: buf.length });
+  // A large buffer is held strongly at first (trim() demotes the smallest past
+  // the decoders' shares); a small one, cheap to fault in again, weakly.
+  if (buf.length >= STRONG_MIN_BYTES || !hasWeakRef) {
+    idle.push({ strong: buf, weak: null, bytes: buf.length, since: period });
+    strongCount++;
+    strongIdleBytes += buf.length;
+  } else {
+    idle.push({ strong: null, weak: new WeakRef(buf), bytes: buf.length, since: period });
+  }
   idleBytes += buf.length;
   trim();
 }
@@ -137,7 +215,7 @@ export function returnBuffer(buf: Uint8Array): void {
 export function adopt(view: ArrayBufferView): boolean {
   const buffer = view.buffer;
   if (!recyclable.has(buffer)) return false;
-  for (const entry of idle) if (entry.ref.deref()?.buffer === buffer) return false;
+  for (const entry of idle) if (bufferOf(entry)?.buffer === buffer) return false;
   recyclable.delete(buffer);
   adopted.set(buffer, 0);
   return true;
@@ -203,7 +281,10 @@ export function isRecyclable(view: ArrayBufferView): boolean {
   return recyclable.has(view.buffer);
 }
 
-/** Idle buffers and their bytes (collected ones included until the next take): for tests and telemetry. */
-export function poolStats(): { buffers: number; bytes: number } {
-  return { buffers: idle.length, bytes: idleBytes };
+/**
+ * Idle buffers and their bytes (collected ones included until the next
+ * take), and how many of them are held strongly: for tests and telemetry.
+ */
+export function poolStats(): { buffers: number; bytes: number; strongBuffers: number; strongBytes: number } {
+  return { buffers: idle.length, bytes: idleBytes, strongBuffers: strongCount, strongBytes: strongIdleBytes };
 }

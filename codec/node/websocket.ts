@@ -12,6 +12,7 @@ import { dial, parseWebSocketUrl, type ClientHandshake, type DialOptions } from 
 import { switchToOnread, type ReadTarget } from './onread.js';
 import { isWasmMemory } from '../core/wasm.js';
 import { WriteBatch, type FlushListener } from './write-batch.js';
+import { agePool } from './pool-aging.js';
 
 /** @internal Hooks for wsframe/ws (codec/ws), which runs on this class. */
 export const kMessageSink = Symbol('wsframe.messageSink');
@@ -238,6 +239,8 @@ export class WebSocket extends EventEmitter {
       ownMessages: this.#copyPayloads,
       ...(transport.kind === 'server' && transport.compression != null ? { compression: transport.compression } : {}),
     }, this.#events);
+    // Pooled buffers left idle (recycled messages, written frames) go back after 15-30 s unused.
+    agePool();
     if (transport.kind === 'server') {
       this.protocol = transport.protocol;
       this.#attachServerSocket(transport.socket, transport.head, transport.readMode);
