@@ -1,7 +1,11 @@
-// Child process for workload 5: three loopback echo servers on 127.0.0.1
-// (ws, uWebSockets.js, wsframe's Node adapter), ephemeral ports. Forked by
-// loopback.mjs; exits when the parent disconnects. Answers {cmd:'cpu'} with
-// process.cpuUsage() so the parent can report server CPU per round trip.
+// Child process for workload 5: one loopback echo server on 127.0.0.1, on an
+// ephemeral port: ws, uWebSockets.js or wsframe's Node adapter, as argv[2]
+// says. Forked by loopback.mjs, once per server, so that each server's CPU
+// time is its own: in one process, the garbage ws makes (a fresh Buffer per
+// fragment and per message) was collected during the other servers'
+// windows and counted as theirs. Exits when the parent disconnects. Answers
+// {cmd:'cpu'} with process.cpuUsage() so the parent can report server CPU
+// per round trip.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { loadImpl } from './impl.mjs';
@@ -48,10 +52,14 @@ async function oursServer(impl) {
   return listen(server);
 }
 
+const which = process.argv[2];
 const impl = await loadImpl();
-const [ws, ours, uws] = await Promise.all([wsServer(), oursServer(impl), startUwsEcho({ maxPayload: MAX })]);
+const started = which === 'ws' ? { port: await wsServer() }
+  : which === 'ours' ? { port: await oursServer(impl) }
+  : which === 'uws' ? await startUwsEcho({ maxPayload: MAX })
+  : { port: 0, error: `unknown server ${which}` };
 process.on('message', (m) => {
   if (m?.cmd === 'cpu') process.send({ cpu: process.cpuUsage() });
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, ports: { ws, ours, uws: uws.port }, uwsError: uws.error ?? null, nodeName: impl.nodeName, coreName: impl.coreName });
+process.send({ ready: true, port: started.port, error: started.error ?? null, nodeName: impl.nodeName, coreName: impl.coreName });
