@@ -267,3 +267,59 @@ describe('Connection: data', () => {
     assert.deepEqual(whole.of('message'), [['message', 'hello', false], ['message', '\t', true]]);
   });
 });
+
+describe('Connection: onWriteFrame (small server frames copied straight into the transport)', () => {
+  /** A harness whose transport takes small frames through onWriteFrame (writeSmallFrame into its own buffer). */
+  async function frameHarness(options = {}) {
+    const { writeSmallFrame } = await import('../dist/core/encoder.js');
+    const out = [];  // ['frame' | 'write', bytes] in order
+    let blocked = false;
+    const h = harness({
+      onWrite: (chunks) => { out.push(['write', bytes(chunks)]); return !blocked; },
+      onWriteFrame: (firstByte, payload) => {
+        const target = Buffer.alloc(payload.length + 4);
+        const n = writeSmallFrame(target, 0, firstByte, payload);
+        out.push(['frame', target.subarray(0, n)]);
+        return !blocked;
+      },
+      ...options,
+    });
+    return { ...h, out, block: (b) => { blocked = b; } };
+  }
+
+  test('a message of up to 1 KiB in one frame goes through onWriteFrame, same bytes as the encoder', async () => {
+    const { conn, out } = await frameHarness();
+    const enc = serverEncoder();
+    const cases = [[new Uint8Array(0), true], [Buffer.alloc(100, 1), true], ['héllo', false], [new Uint8Array(1024).fill(3), true], [new Uint16Array([1, 2, 3]), true]];
+    for (const [data, binary] of cases) conn.send(data, binary);
+    assert.deepEqual(out.map(([kind]) => kind), cases.map(() => 'frame'));
+    cases.forEach(([data, binary], i) => {
+      const payload = typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      assert.deepEqual(out[i][1], bytes(enc.message(payload, { binary })), `case ${i}`);
+    });
+  });
+
+  test('over 1 KiB, fragmented, control frames and the client role go through onWrite', async () => {
+    const { conn, out } = await frameHarness();
+    conn.send(new Uint8Array(1025), true);
+    conn.send(new Uint8Array(100), true, 10);
+    conn.ping('p');
+    assert.deepEqual(out.map(([kind]) => kind), ['write', 'write', 'write']);
+    assert.equal(out[1][1].length, 10 * (2 + 10), 'ten frames of 10 bytes');
+    const client = await frameHarness({ role: 'client', randomFill: (b) => b.fill(0) });
+    client.conn.send(new Uint8Array(10), true);
+    assert.deepEqual(client.out.map(([kind]) => kind), ['write']);
+    assert.equal(client.out[0][1][1], 0x80 | 10, 'masked');
+  });
+
+  test('onWriteFrame returning false holds the automatic pong back, as onWrite does (§5.5.3)', async () => {
+    const { conn, out, block } = await frameHarness();
+    block(true);
+    conn.send(Buffer.from('x'), true);
+    conn.push(bytes(clientEncoder().ping(Buffer.from('hi'))));
+    assert.deepEqual(out.map(([kind]) => kind), ['frame'], 'the pong waits');
+    block(false);
+    conn.outputDrained();
+    assert.deepEqual(out.map(([kind, b]) => [kind, b.toString('hex')]), [['frame', '820178'], ['write', '8a026869']]);
+  });
+});

@@ -20,24 +20,49 @@ test('seed wire log: the client close frame and the server close frame, byte for
   assert.deepEqual(decodeEvents(fromHex('880203e8'), { role: 'client' }), [{ type: 'close', code: 1000, reason: '' }]);
 });
 
-test('server role: header bytes for each length encoding, payload is the caller\'s bytes (no copy)', () => {
+test('server role: header bytes for each length encoding; a payload over 1 KiB is the caller\'s bytes (no copy), up to 1 KiB one copied chunk', () => {
   const e = new Encoder({ role: 'server' });
-  for (const [len, header] of [[0, '8200'], [125, '827d'], [126, '827e007e'], [65535, '827effff'], [65536, '827f0000000000010000']]) {
+  for (const [len, header] of [[0, '8200'], [125, '827d'], [126, '827e007e'], [1024, '827e0400'], [1025, '827e0401'], [65535, '827effff'], [65536, '827f0000000000010000']]) {
     const data = new Uint8Array(len).fill(9);
     const out = e.message(data);
-    assert.equal(Buffer.from(out[0]).toString('hex'), header, `len ${len}`);
-    if (len > 0) {
+    const wire = concat(out);
+    assert.equal(wire.subarray(0, header.length / 2).toString('hex'), header, `len ${len}`);
+    assert.equal(wire.length, header.length / 2 + len);
+    assert.ok(wire.subarray(header.length / 2).every((b) => b === 9));
+    if (len > 1024) {
       assert.equal(out.length, 2);
       assert.equal(out[1].buffer, data.buffer, 'payload chunk aliases the caller\'s buffer');
       assert.equal(out[1].byteOffset, data.byteOffset);
       assert.equal(out[1].length, len);
     } else {
-      assert.equal(out.length, 1);
+      assert.equal(out.length, 1, `len ${len}: header and payload in one chunk`);
+      assert.notEqual(out[0].buffer, data.buffer, 'a copy, not the caller\'s buffer');
+      data.fill(7);
+      assert.ok(out[0].subarray(header.length / 2).every((b) => b === 9), 'the chunk keeps the bytes as they were at encoding');
     }
   }
   assert.equal(concat(e.message('Hello')).toString('hex'), '810548656c6c6f');
   assert.equal(concat(e.message('Hello', { binary: true })).toString('hex'), '820548656c6c6f');
   assert.equal(concat(e.message(new TextEncoder().encode('Hi'), { binary: false })).toString('hex'), '81024869');
+});
+
+test('writeSmallFrame writes the same bytes as the server encoder, for every length up to 1 KiB, at any offset', async () => {
+  const { writeSmallFrame, SMALL_FRAME } = await import('../dist/core/encoder.js');
+  assert.equal(SMALL_FRAME, 1024);
+  const e = new Encoder({ role: 'server' });
+  const target = new Uint8Array(4096).fill(0xee);
+  for (let len = 0; len <= SMALL_FRAME; len += len < 140 ? 1 : 37) {
+    const payload = new Uint8Array(len).map((_, i) => (i * 7 + len) & 0xff);
+    for (const [firstByte, binary, fin] of [[0x82, true, true], [0x81, false, true]]) {
+      const want = concat(e.message(payload, { binary }));
+      const at = 3 + (len % 5);
+      const n = writeSmallFrame(target, at, firstByte, payload);
+      assert.equal(n, want.length, `len ${len}`);
+      assert.deepEqual(Buffer.from(target.subarray(at, at + n)), want, `len ${len} ${fin}`);
+      assert.equal(target[at + n], 0xee, 'nothing written past the frame');
+      target.fill(0xee);
+    }
+  }
 });
 
 test('client role: RFC 6455 §5.7 example "Hello" masked with 37 fa 21 3d', () => {

@@ -495,6 +495,25 @@ describe('permessage-deflate: sending', () => {
   });
 });
 
+describe('permessage-deflate with a transport that takes small frames (onWriteFrame)', () => {
+  test('a message at the threshold is compressed through onWrite (RSV1); one below it goes through onWriteFrame uncompressed', async () => {
+    const { writeSmallFrame } = await import('../dist/core/encoder.js');
+    const frames = [];
+    const { conn, writes } = server({ options: { threshold: 64 }, connection: {
+      onWriteFrame: (firstByte, payload) => { const t = Buffer.alloc(payload.length + 4); frames.push(t.subarray(0, writeSmallFrame(t, 0, firstByte, payload))); },
+    } });
+    conn.send('a'.repeat(64));
+    conn.send('b'.repeat(63));
+    conn.send(Buffer.alloc(200, 7), true, 0, false);  // compress: false
+    assert.equal(writes.length, 1);
+    assert.equal(writes[0][0], 0x80 | 0x40 | 0x01, 'FIN | RSV1 | text');
+    assert.equal(frames.length, 2);
+    assert.equal(frames[0].toString('latin1'), '\x81\x3f' + 'b'.repeat(63));
+    assert.equal(frames[1][0], 0x82, 'not compressed: no RSV1');
+    assert.equal(frames[1].length, 4 + 200);
+  });
+});
+
 describe('permessage-deflate: zlib state released', () => {
   test('on terminate(), on a protocol error, and when the transport closes', () => {
     for (const end of ['terminate', 'error', 'closed']) {

@@ -3,9 +3,10 @@
 // adapter what to write, when to shut the transport down and which timers to
 // run, and the adapter tells it what was read and when a timer fired.
 import { Decoder, type DecoderHandlers } from './decoder.js';
-import { Encoder } from './encoder.js';
+import { Encoder, SMALL_FRAME } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
-import { detachFromWasm } from './bytes.js';
+import { asBytes, detachFromWasm } from './bytes.js';
+import { OP_BINARY, OP_TEXT } from './generated/wasm-interface.js';
 import type { InboundExtension } from './extension.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
 import { resolveBehaviour, resolveLimits, type BehaviourOptions, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
@@ -35,6 +36,8 @@ const NO_STATUS_RECEIVED = 1005;
 const ABNORMAL_CLOSURE = 1006;
 
 /** Largest control frame payload (§5.5) and close reason (§5.5.1: 125 - 2 code bytes). */
+/** FIN bit of a frame's first byte (§5.2). */
+const FIN = 0x80;
 const MAX_CONTROL_PAYLOAD = 125;
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -48,6 +51,14 @@ export interface ConnectionHandlers {
    * most one pong, §5.5.3) until the adapter calls `outputDrained()`.
    */
   onWrite(chunks: Uint8Array[]): boolean | void;
+  /**
+   * Optional, server role: one frame of at most SMALL_FRAME (1 KiB) payload
+   * bytes, for a transport that copies small writes into a buffer of its own
+   * (the Node adapter's per-tick batch): write it with `writeSmallFrame()`
+   * before returning (`payload` is valid only during the call). Saves the
+   * chunk objects of onWrite for every small message. Returns as onWrite.
+   */
+  onWriteFrame?(firstByte: number, payload: Uint8Array): boolean | void;
   /** Take the transport down; called once per closing handshake, 'destroy' may follow 'end'. */
   onShutdown(how: TransportShutdown): void;
   /** Start (ms > 0) or cancel (ms = 0) one of the timers; call `timerFired(kind)` when it expires. */
@@ -334,6 +345,15 @@ export class Connection {
       if (compression.wants(bytes.byteLength)) {
         // Compressed synchronously: the frames are written before any later message's (order kept).
         this.write(this.encoder.message(compression.compress(bytes), { binary, fragmentSize, rsv1: true }));
+        return true;
+      }
+      data = bytes;
+    }
+    // A small single frame goes straight into a transport that copies it (no chunk objects).
+    if (this.role === 'server' && this.handlers.onWriteFrame !== undefined) {
+      const bytes = typeof data === 'string' ? utf8.encode(data) : asBytes(data);
+      if (bytes.length <= SMALL_FRAME && (fragmentSize === 0 || fragmentSize >= bytes.length)) {
+        if (this.handlers.onWriteFrame(FIN | (binary ? OP_BINARY : OP_TEXT), bytes) === false) this.outputBlocked = true;
         return true;
       }
       data = bytes;

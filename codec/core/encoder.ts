@@ -1,8 +1,9 @@
 // Encoder: payloads in, frame bytes out (sans-I/O), RFC 6455 §5.
 //
-// Server role never masks (§5.1) and never copies the payload: each frame is
-// a header chunk followed by a view of the caller's bytes, ready for
+// Server role never masks (§5.1) and never copies a payload over 1 KiB: each
+// frame is a header chunk followed by a view of the caller's bytes, ready for
 // writev/cork. The caller must not change those bytes until they are written.
+// A frame of up to 1 KiB is one chunk with its payload copied in.
 // Client role masks every frame with a fresh key (§5.3, §10.3) in one v128
 // pass through WebAssembly into an output buffer it owns. Keys come from a
 // pool filled by crypto.getRandomValues (or an injected `randomFill`).
@@ -74,6 +75,12 @@ function takeSharedKeys(count: number): number {
  * masking itself.
  */
 const LENT_OUTPUT = 64 << 10;
+/**
+ * A server frame with at most this many payload bytes is one chunk, its
+ * payload copied after the header (frameCopy); larger payloads are sent as
+ * views, without a copy.
+ */
+export const SMALL_FRAME = 1024;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
 const SMALL_MASKED = 128;
 
@@ -97,6 +104,47 @@ function copyOut(at: number, len: number): Uint8Array {
   const u8 = views.u8;
   for (let i = 0; i < len; i++) out[i] = u8[at + i]!;
   return out;
+}
+
+/**
+ * A server frame's header (`len` bytes of WebAssembly memory at `at`) and its
+ * payload copied into one chunk. For a small payload the copy costs less than
+ * the objects of a separate header chunk and payload view, and far less than
+ * what a transport does with a payload that is a decoder view (a copy of its
+ * own, detachFromWasm): an echo server's small message was three buffers and
+ * two arrays, ~300 bytes of garbage per message.
+ */
+function frameCopy(at: number, len: number, payload: Uint8Array): Uint8Array {
+  const out = allocUnsafe(len + payload.length);
+  const u8 = views.u8;
+  for (let i = 0; i < len; i++) out[i] = u8[at + i]!;
+  out.set(payload, len);
+  return out;
+}
+
+/**
+ * Writes one unmasked (server-role, §5.1) frame of at most SMALL_FRAME
+ * payload bytes into `target` at `at`, header and payload: a transport that
+ * copies small frames into a buffer of its own takes them this way, with no
+ * chunk objects in between (Connection's onWriteFrame). `firstByte` is FIN,
+ * RSV and opcode (§5.2). Returns the bytes written.
+ */
+export function writeSmallFrame(target: Uint8Array, at: number, firstByte: number, payload: Uint8Array): number {
+  const len = payload.length;
+  target[at] = firstByte;
+  let hl = 2;
+  if (len < 126) {
+    target[at + 1] = len;
+  } else {
+    // 16-bit extended length, network byte order (§5.2); SMALL_FRAME < 65536
+    target[at + 1] = 126;
+    target[at + 2] = len >>> 8;
+    target[at + 3] = len & 0xff;
+    hl = 4;
+  }
+  if (len <= 16) for (let i = 0; i < len; i++) target[at + hl + i] = payload[i]!;
+  else target.set(payload, at + hl);
+  return hl + len;
 }
 
 /** Bytes of a masked frame's header for a payload of `len` bytes (§5.2): 2, 4 or 10, plus the 4-byte key. */
@@ -237,14 +285,18 @@ export class Encoder {
       : this.#plainFrames(payload, opcode, fin, size, count, lastLen);
   }
 
-  /** Server role: header chunks and views of the payload, no copy. */
+  /**
+   * Server role: header chunks and views of the payload, no copy; a frame of
+   * up to SMALL_FRAME payload bytes is one chunk, header and payload copied.
+   */
   #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
     const w = (this.#wasm ??= getWasm());
     const dst = w.encodeDst;
     const writeHeader = w.exports.writeHeader;
     if (count === 1) {
-      const header = copyOut(dst, writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 0, 0));
-      return lastLen === 0 ? [header] : [header, payload];
+      const headerLength = writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 0, 0);
+      if (lastLen > SMALL_FRAME) return [copyOut(dst, headerLength), payload];
+      return [frameCopy(dst, headerLength, payload)];
     }
     // First, middle and last frames differ only in their first byte and the
     // last one's length: the middle frames share one header chunk (chunks are

@@ -4,7 +4,7 @@
 // fastest start. The Node edge (wsframe) re-exports all of it.
 export { Decoder, DEFAULT_MEMORY_BUDGET } from './decoder.js';
 export type { DecoderOptions, DecoderSettings, DecoderHandlers, DecoderStats, DecoderState } from './decoder.js';
-export { Encoder } from './encoder.js';
+export { Encoder, SMALL_FRAME, writeSmallFrame } from './encoder.js';
 export type { EncoderOptions, MessageOptions, FragmentOptions } from './encoder.js';
 export { CloseCode, ProtocolError, isSendableCloseCode } from './errors.js';
 export type { ErrorCode } from './errors.js';

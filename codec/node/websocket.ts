@@ -177,6 +177,9 @@ export class WebSocket extends EventEmitter {
     onWrite(chunks: Uint8Array[]): boolean {
       return this.#ws.#write(chunks);
     }
+    onWriteFrame(firstByte: number, payload: Uint8Array): boolean {
+      return this.#ws.#writeFrame(firstByte, payload);
+    }
     onShutdown(how: TransportShutdown): void {
       this.#ws.#shutdownTransport(how);
     }
@@ -411,8 +414,20 @@ export class WebSocket extends EventEmitter {
     const output = this.#output;
     if (output === null) return true;
     output.write(chunks);
-    const socket = this.#socket!;
-    if (this.bufferedAmount >= socket.writableHighWaterMark) this.#aboveMark = true;
+    return this.#belowMark();
+  }
+
+  /** A small server frame, copied into this tick's batch (Connection's onWriteFrame). */
+  #writeFrame(firstByte: number, payload: Uint8Array): boolean {
+    const output = this.#output;
+    if (output === null) return true;
+    output.writeFrame(firstByte, payload);
+    return this.#belowMark();
+  }
+
+  /** After a write: false once `bufferedAmount` has reached the socket's high-water mark. */
+  #belowMark(): boolean {
+    if (this.bufferedAmount >= this.#socket!.writableHighWaterMark) this.#aboveMark = true;
     return !this.#aboveMark;
   }
 

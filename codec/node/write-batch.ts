@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { releaseAdopted, retainAdopted } from '../core/message-pool.js';
 import { isArenaView, releaseArena } from '../core/arena.js';
+import { writeSmallFrame } from '../core/encoder.js';
 
 /** Frames up to this size are copied into the batch buffer rather than queued alone. */
 const SMALL_WRITE = 4096;
@@ -124,6 +125,22 @@ export class WriteBatch {
       this.#handOver();
       return;
     }
+    this.#scheduleFlush();
+  }
+
+  /** One small unmasked frame (encoder.ts writeSmallFrame), written straight into the batch buffer. */
+  writeFrame(firstByte: number, payload: Uint8Array): void {
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return;
+    const most = payload.length + 4;  // the 16-bit length header at most
+    if (this.#batch === null || this.#batchLength + most > this.#batch.length) this.#startBatch(most);
+    const n = writeSmallFrame(this.#batch!, this.#batchLength, firstByte, payload);
+    this.#batchLength += n;
+    this.#queuedBytes += n;
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
