@@ -132,6 +132,8 @@ let heldBytes = 0;
 
 /** First capacity of a message buffer: growth doubles from here. */
 const MIN_MESSAGE_BUFFER = 64 << 10;
+/** A message may take any idle pooled buffer up to this size (see #grow). */
+const TAKE_ANY_UP_TO = 8 << 20;
 
 /** What a dropped (not destroyed) decoder had: its WebAssembly state and the budget its message held. */
 interface Held { ptr: number; bytes: number; poolUser: boolean }
@@ -467,13 +469,15 @@ export class Decoder {
       return null;
     }
     // A recycling decoder first looks for an idle, already resident buffer:
-    // the smallest of at least `size`, as large as the budget allows. A
-    // larger one than needed costs nothing (it is resident, and back in the
-    // pool after the message) and saves a fresh buffer's page faults and the
-    // regrowth: a large message after small ones (no size hint) would
-    // otherwise fault in a doubling run of fresh buffers (~2 MiB of them for
-    // 4 MiB) while the pool holds idle ones of its size.
-    let buf = this.#ownMessages ? null : takeBuffer(size, memoryBudget - heldBytes + oldBytes);
+    // the smallest of at least `size`, and at most twice that, the message's
+    // known length, or TAKE_ANY_UP_TO, within what the budget allows. A larger
+    // one than needed costs no page faults (it is resident, and back in the
+    // pool after the message) and saves the regrowth: a large message after
+    // small ones (no size hint) would otherwise fault in a doubling run of
+    // fresh buffers (~2 MiB of them for 4 MiB) while the pool holds idle ones
+    // of its size. Larger idle buffers are left for large messages.
+    const most = Math.max(2 * size, total === Infinity ? 0 : total, TAKE_ANY_UP_TO);
+    let buf = this.#ownMessages ? null : takeBuffer(size, Math.min(most, memoryBudget - heldBytes + oldBytes));
     if (buf !== null) {
       size = buf.length;
     } else {
