@@ -299,11 +299,20 @@ describe('Connection: onWriteFrame (small server frames copied straight into the
     });
   });
 
-  test('over 1 KiB, fragmented, control frames and the client role go through onWrite', async () => {
+  test('pings, pongs and automatic pongs go through onWriteFrame too; close frames through onWrite', async () => {
+    const { conn, out } = await frameHarness();
+    conn.ping('p');
+    conn.pong(Buffer.from('q'));
+    conn.push(bytes(clientEncoder().ping(Buffer.from('hi'))));
+    conn.close(1000);
+    assert.deepEqual(out.map(([kind, b]) => [kind, b.toString('hex')]), [['frame', '8901' + '70'], ['frame', '8a01' + '71'], ['frame', '8a026869'], ['write', '880203e8']]);
+  });
+
+  test('over 1 KiB, fragmented, and the client role go through onWrite', async () => {
     const { conn, out } = await frameHarness();
     conn.send(new Uint8Array(1025), true);
     conn.send(new Uint8Array(100), true, 10);
-    conn.ping('p');
+    conn.sendFragment(new Uint8Array(3), true, true);
     assert.deepEqual(out.map(([kind]) => kind), ['write', 'write', 'write']);
     assert.equal(out[1][1].length, 10 * (2 + 10), 'ten frames of 10 bytes');
     const client = await frameHarness({ role: 'client', randomFill: (b) => b.fill(0) });
@@ -320,6 +329,6 @@ describe('Connection: onWriteFrame (small server frames copied straight into the
     assert.deepEqual(out.map(([kind]) => kind), ['frame'], 'the pong waits');
     block(false);
     conn.outputDrained();
-    assert.deepEqual(out.map(([kind, b]) => [kind, b.toString('hex')]), [['frame', '820178'], ['write', '8a026869']]);
+    assert.deepEqual(out.map(([kind, b]) => [kind, b.toString('hex')]), [['frame', '820178'], ['frame', '8a026869']]);
   });
 });

@@ -6,7 +6,7 @@ import { Decoder, type DecoderHandlers } from './decoder.js';
 import { Encoder, SMALL_FRAME } from './encoder.js';
 import { isSendableCloseCode, type ProtocolError } from './errors.js';
 import { asBytes, detachFromWasm } from './bytes.js';
-import { OP_BINARY, OP_TEXT } from './generated/wasm-interface.js';
+import { OP_BINARY, OP_PING, OP_PONG, OP_TEXT } from './generated/wasm-interface.js';
 import type { InboundExtension } from './extension.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
 import { resolveBehaviour, resolveLimits, type BehaviourOptions, type DeliveryOptions, type LimitOptions, type Role } from './options.js';
@@ -53,10 +53,11 @@ export interface ConnectionHandlers {
   onWrite(chunks: Uint8Array[]): boolean | void;
   /**
    * Optional, server role: one frame of at most SMALL_FRAME (1 KiB) payload
-   * bytes, for a transport that copies small writes into a buffer of its own
-   * (the Node adapter's per-tick batch): write it with `writeSmallFrame()`
-   * before returning (`payload` is valid only during the call). Saves the
-   * chunk objects of onWrite for every small message. Returns as onWrite.
+   * bytes (a message in one uncompressed frame, a ping or a pong), for a
+   * transport that copies small writes into a buffer of its own (the Node
+   * adapter's per-tick batch): write it with `writeSmallFrame()` before
+   * returning (`payload` is valid only during the call). Saves the chunk
+   * objects of onWrite for every small frame. Returns as onWrite.
    */
   onWriteFrame?(firstByte: number, payload: Uint8Array): boolean | void;
   /** Take the transport down; called once per closing handshake, 'destroy' may follow 'end'. */
@@ -352,10 +353,7 @@ export class Connection {
     // A small single frame goes straight into a transport that copies it (no chunk objects).
     if (this.role === 'server' && this.handlers.onWriteFrame !== undefined) {
       const bytes = typeof data === 'string' ? utf8.encode(data) : asBytes(data);
-      if (bytes.length <= SMALL_FRAME && (fragmentSize === 0 || fragmentSize >= bytes.length)) {
-        if (this.handlers.onWriteFrame(FIN | (binary ? OP_BINARY : OP_TEXT), bytes) === false) this.outputBlocked = true;
-        return true;
-      }
+      if ((fragmentSize === 0 || fragmentSize >= bytes.length) && this.writeFrame(FIN | (binary ? OP_BINARY : OP_TEXT), bytes)) return true;
       data = bytes;
     }
     this.write(this.encoder.message(data, { binary, fragmentSize }));
@@ -371,11 +369,11 @@ export class Connection {
   }
 
   ping(payload: Uint8Array | string = new Uint8Array(0)): boolean {
-    return this.sendControl(payload, (bytes) => this.encoder.ping(bytes));
+    return this.sendControl(payload, OP_PING);
   }
 
   pong(payload: Uint8Array | string = new Uint8Array(0)): boolean {
-    return this.sendControl(payload, (bytes) => this.encoder.pong(bytes));
+    return this.sendControl(payload, OP_PONG);
   }
 
   /**
@@ -411,7 +409,9 @@ export class Connection {
     if (length < 0) return;
     this.heldPongLength = -1;
     // A copy: a server-role frame refers to its payload, and the held buffer is reused.
-    if (this.currentState !== 'CLOSED' && !this.closeFrameSent) this.write(this.encoder.pong(this.heldPongBytes!.slice(0, length)));
+    if (this.currentState === 'CLOSED' || this.closeFrameSent) return;
+    const held = this.heldPongBytes!.subarray(0, length);
+    if (!this.writeFrame(FIN | OP_PONG, held)) this.write(this.encoder.pong(held.slice()));
   }
 
   /**
@@ -465,7 +465,7 @@ export class Connection {
       // transport is above its mark, keep only the latest ping's payload
       // (§5.5.3 allows answering only the most recent) and answer it on drain.
       if (this.outputBlocked) this.holdPong(payload);
-      else this.write(this.encoder.pong(payload));
+      else if (!this.writeFrame(FIN | OP_PONG, payload)) this.write(this.encoder.pong(payload));
     }
     this.handlers.onPing?.(payload);
   }
@@ -551,12 +551,23 @@ export class Connection {
     this.write(code === undefined ? this.encoder.close() : this.encoder.close(code, reason));
   }
 
-  private sendControl(payload: Uint8Array | string, encode: (bytes: Uint8Array) => Uint8Array[]): boolean {
+  private sendControl(payload: Uint8Array | string, opcode: typeof OP_PING | typeof OP_PONG): boolean {
     if (this.currentState === 'CONNECTING') throw new Error('WebSocket is not open: the handshake is not complete');
     const bytes = typeof payload === 'string' ? utf8.encode(payload) : payload;
     if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('Control frame payload must be at most 125 bytes');
     if (this.currentState !== 'OPEN' || this.closeFrameSent) return false;
-    this.write(encode(bytes));
+    if (!this.writeFrame(FIN | opcode, bytes)) this.write(opcode === OP_PING ? this.encoder.ping(bytes) : this.encoder.pong(bytes));
+    return true;
+  }
+
+  /**
+   * A server frame of at most SMALL_FRAME payload bytes, copied by the
+   * transport's onWriteFrame when it has one (no chunk objects); false when
+   * it must go through write() instead.
+   */
+  private writeFrame(firstByte: number, payload: Uint8Array): boolean {
+    if (this.role !== 'server' || this.handlers.onWriteFrame === undefined || payload.length > SMALL_FRAME) return false;
+    if (this.handlers.onWriteFrame(firstByte, payload) === false) this.outputBlocked = true;
     return true;
   }
 
