@@ -25,3 +25,15 @@ const settings: DecoderSettings = { role: 'client', maxMessageSize: 1 << 20 };
 new Decoder(settings, new Sink()).destroy();
 // @ts-expect-error handlers take (data, binary)
 new Decoder(settings, { onMessage: (data: string) => void data });
+
+// A transport that takes small server frames itself: onWriteFrame + writeSmallFrame.
+import { Connection, SMALL_FRAME, writeSmallFrame, type ConnectionHandlers } from 'wsframe/codec';
+const out = new Uint8Array(SMALL_FRAME + 4);
+const handlers: ConnectionHandlers = {
+  onWrite: (chunks: Uint8Array[]) => chunks.length > 0,
+  onShutdown: () => {},
+  onWriteFrame: (firstByte: number, payload: Uint8Array) => writeSmallFrame(out, 0, firstByte, payload) > 0,
+};
+new Connection({ role: 'server', open: true }, handlers).send('hi');
+// @ts-expect-error writeSmallFrame takes a first byte, not a boolean
+writeSmallFrame(out, 0, true, out);
