@@ -35,9 +35,9 @@ const GOING_AWAY = 1001;
 const NO_STATUS_RECEIVED = 1005;
 const ABNORMAL_CLOSURE = 1006;
 
-/** Largest control frame payload (§5.5) and close reason (§5.5.1: 125 - 2 code bytes). */
 /** FIN bit of a frame's first byte (§5.2). */
 const FIN = 0x80;
+/** Largest control frame payload (§5.5) and close reason (§5.5.1: 125 - 2 code bytes). */
 const MAX_CONTROL_PAYLOAD = 125;
 const MAX_CLOSE_REASON_BYTES = 123;
 

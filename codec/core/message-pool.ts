@@ -8,8 +8,8 @@
 // recycling decoders alive (past them the smallest idle buffers leave). Idle
 // buffers are not counted in the decoders' memory budget (that counts bytes
 // held by incomplete messages). Memory still goes back to the system:
-// - Each recycling decoder alive has a share (one buffer, 4 MiB) that the pool
-//   holds strongly, so that a busy server's buffers survive the garbage
+// - Each recycling decoder alive has a share (two buffers, 8 MiB, of 1 MiB or
+//   more each) that the pool holds strongly, so that a busy server's buffers survive the garbage
 //   collections its own traffic causes; everything past those shares is held
 //   through WeakRef only, for the collector to take at any full collection.
 // - A strongly held buffer that stays idle through two calls of
@@ -26,9 +26,10 @@
 const BASE_BUFFERS = 16;
 const BASE_BYTES = 128 << 20;
 /**
- * Each recycling decoder alive raises both caps by one buffer and 4 MiB, and
+ * Each recycling decoder alive raises both caps by two buffers and 8 MiB, and
  * that much is held strongly: a server with 100 peers echoing 4 MiB messages
- * has that many buffers between a write and the next message. With the base
+ * has up to two buffers per peer in use (one being filled, one being
+ * written), and as many idle between a write and the next message. With the base
  * caps alone most of them were dropped and faulted in again (server CPU 4.1
  * -> 2.5 ms per message once kept), and held through WeakRef alone each
  * garbage collection dropped them all (2.0 -> 3.3 ms per message when 32-byte
