@@ -213,6 +213,18 @@ export async function w5(ctx) {
       await withTimeout(rt(clients.get(c.key), true), `${c.key} verify`);
       await withTimeout(pipe(clients.get(c.key), true), `${c.key} verify pipelined`);
     }
+    // Warm every combination up before anything is measured: a Node server's
+    // per-message code is compiled by V8's optimizing tier (on a background
+    // thread, counted in the process's CPU time) over its first few dozen
+    // 9.4.3 round trips, which then cost twice the steady state (a fresh
+    // `npm run echo`: 3.8 ms per round trip over its first 50, 1.7-2.2 ms
+    // after; uWebSockets.js, native, 2.5 then 1.7-2.2). The rows are about
+    // the steady state.
+    const warmup = { rt: ctx.quick ? 10 : 40, pipe: ctx.quick ? 2 : 5 };
+    for (const c of combos) {
+      for (let k = 0; k < warmup.rt; k++) await withTimeout(rt(clients.get(c.key), false), `${c.key} warm-up`);
+      for (let k = 0; k < warmup.pipe; k++) await withTimeout(pipe(clients.get(c.key), false), `${c.key} warm-up pipelined`);
+    }
 
     const rounds = ctx.quick ? 1 : 3;
     // Operations per measured window: enough that each server's garbage
