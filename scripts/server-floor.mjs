@@ -21,7 +21,8 @@
 // This file is also the node-io / node-decode server: `--serve MODE`.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startServer as start } from './lib/start-server.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -76,19 +77,6 @@ async function serve(mode) {
     socket.on('error', () => {});
   });
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port} ${process.pid}`));
-}
-
-function start(args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening (\d+) (\d+)/.exec(out) ?? /ws:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), pid: Number(m[2] ?? child.pid) });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
 }
 
 /** User and system CPU of a process in microseconds. */

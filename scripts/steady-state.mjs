@@ -12,14 +12,11 @@
 // the server's threads of /proc/PID/task/*/schedstat (nanoseconds on CPU).
 // Prints µs per round trip for each batch, and the median of all batches
 // but the first.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { rawClient } from '../bench/lib/loopback.mjs';
+import { startServer as start } from './lib/start-server.mjs';
 import { randomBytes, REF_SIZE, REF_FRAGMENT } from '../bench/lib/streams.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const option = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? Number(process.argv[i + 1]) : fallback; };
 const BATCHES = option('batches', 12);
 const PER = option('per', 50);
@@ -31,19 +28,6 @@ function cpuMicros(pid) {
     try { ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'latin1').split(' ')[0]); } catch { /* a thread that ended */ }
   }
   return ns / 1000;
-}
-
-function start(args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening (\d+) (\d+)/.exec(out) ?? /ws:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), pid: child.pid });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
