@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Encoder, Decoder } from 'wsframe';
-import { fromHex } from './support/frames.mjs';
+import { fromHex, buildFrame, OP } from './support/frames.mjs';
 import { decodeEvents } from './support/events.mjs';
 
 const concat = (chunks) => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
@@ -46,20 +46,24 @@ test('server role: header bytes for each length encoding; a payload over 1 KiB i
   assert.equal(concat(e.message(new TextEncoder().encode('Hi'), { binary: false })).toString('hex'), '81024869');
 });
 
-test('writeSmallFrame writes the same bytes as the server encoder, for every length up to 1 KiB, at any offset', async () => {
+test('writeSmallFrame writes what the test-side frame builder and WebAssembly\'s header writer write, for every length up to 1 KiB, at any offset', async () => {
   const { writeSmallFrame, SMALL_FRAME } = await import('../dist/core/encoder.js');
   assert.equal(SMALL_FRAME, 1024);
   const e = new Encoder({ role: 'server' });
   const target = new Uint8Array(4096).fill(0xee);
   for (let len = 0; len <= SMALL_FRAME; len += len < 140 ? 1 : 37) {
     const payload = new Uint8Array(len).map((_, i) => (i * 7 + len) & 0xff);
-    for (const [firstByte, binary, fin] of [[0x82, true, true], [0x81, false, true]]) {
-      const want = concat(e.message(payload, { binary }));
+    // WebAssembly's writer: the last frame of a message of two len-byte fragments (continuation, FIN)
+    const wasmLast = len === 0 ? null : concat(e.message(new Uint8Array([...payload, ...payload]), { binary: true, fragmentSize: len })).subarray(-(len + (len < 126 ? 2 : 4)));
+    for (const [firstByte, opcode, fin] of [[0x82, OP.BINARY, true], [0x81, OP.TEXT, true], [0x80, OP.CONT, true], [0x02, OP.BINARY, false], [0xc1, OP.TEXT, true]]) {
+      const want = buildFrame({ opcode, fin, rsv: (firstByte >> 4) & 7, payload });
       const at = 3 + (len % 5);
       const n = writeSmallFrame(target, at, firstByte, payload);
       assert.equal(n, want.length, `len ${len}`);
-      assert.deepEqual(Buffer.from(target.subarray(at, at + n)), want, `len ${len} ${fin}`);
+      assert.deepEqual(Buffer.from(target.subarray(at, at + n)), Buffer.from(want), `len ${len} first byte ${firstByte}`);
+      if (firstByte === 0x80 && wasmLast !== null) assert.deepEqual(Buffer.from(target.subarray(at, at + n)), wasmLast, `len ${len}: WebAssembly's header`);
       assert.equal(target[at + n], 0xee, 'nothing written past the frame');
+      assert.equal(target[at - 1], 0xee, 'nothing written before the frame');
       target.fill(0xee);
     }
   }

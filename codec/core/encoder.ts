@@ -77,8 +77,8 @@ function takeSharedKeys(count: number): number {
 const LENT_OUTPUT = 64 << 10;
 /**
  * A server frame with at most this many payload bytes is one chunk, its
- * payload copied after the header (frameCopy); larger payloads are sent as
- * views, without a copy.
+ * payload copied after the header (writeSmallFrame); larger payloads are sent
+ * as views, without a copy.
  */
 export const SMALL_FRAME = 1024;
 /** Below this, masking in JS beats three crossings into WebAssembly. */
@@ -106,28 +106,21 @@ function copyOut(at: number, len: number): Uint8Array {
   return out;
 }
 
-/**
- * A server frame's header (`len` bytes of WebAssembly memory at `at`) and its
- * payload copied into one chunk. For a small payload the copy costs less than
- * the objects of a separate header chunk and payload view, and far less than
- * what a transport does with a payload that is a decoder view (a copy of its
- * own, detachFromWasm): an echoed small message was a header buffer, a copy
- * of the payload and two arrays, most of ~580 bytes of garbage per message.
- */
-function frameCopy(at: number, len: number, payload: Uint8Array): Uint8Array {
-  const out = allocUnsafe(len + payload.length);
-  const u8 = views.u8;
-  for (let i = 0; i < len; i++) out[i] = u8[at + i]!;
-  out.set(payload, len);
-  return out;
+/** The bytes of a small unmasked frame with `len` payload bytes (§5.2: 7-bit length below 126, else 16-bit). */
+function smallFrameBytes(len: number): number {
+  return len + (len < 126 ? 2 : 4);
 }
 
 /**
  * Writes one unmasked (server-role, §5.1) frame of at most SMALL_FRAME
- * payload bytes into `target` at `at`, header and payload: a transport that
- * copies small frames into a buffer of its own takes them this way, with no
- * chunk objects in between (Connection's onWriteFrame). `firstByte` is FIN,
- * RSV and opcode (§5.2). Returns the bytes written.
+ * payload bytes into `target` at `at`, header and payload. The Encoder makes
+ * its small server frames this way (one chunk: for a small payload the copy
+ * costs less than the objects of a header chunk and a payload view, and far
+ * less than a transport's own copy of a payload that is a decoder view), and
+ * a transport that copies small frames into a buffer of its own takes them
+ * this way with no chunk at all (Connection's onWriteFrame). `firstByte` is
+ * FIN, RSV and opcode (§5.2). Returns the bytes written: the payload's and a
+ * 2-byte header, or 4 from 126 bytes on (smallFrameBytes).
  */
 export function writeSmallFrame(target: Uint8Array, at: number, firstByte: number, payload: Uint8Array): number {
   const len = payload.length;
@@ -290,14 +283,15 @@ export class Encoder {
    * up to SMALL_FRAME payload bytes is one chunk, header and payload copied.
    */
   #plainFrames(payload: Uint8Array, opcode: number, fin: boolean, size: number, count: number, lastLen: number): Uint8Array[] {
+    if (count === 1 && lastLen <= SMALL_FRAME) {
+      const out = allocUnsafe(smallFrameBytes(lastLen));
+      writeSmallFrame(out, 0, (fin ? 0x80 : 0) | opcode, payload);
+      return [out];
+    }
     const w = (this.#wasm ??= getWasm());
     const dst = w.encodeDst;
     const writeHeader = w.exports.writeHeader;
-    if (count === 1) {
-      const headerLength = writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 0, 0);
-      if (lastLen > SMALL_FRAME) return [copyOut(dst, headerLength), payload];
-      return [frameCopy(dst, headerLength, payload)];
-    }
+    if (count === 1) return [copyOut(dst, writeHeader(dst, (fin ? 0x80 : 0) | opcode, lastLen, 0, 0)), payload];
     // First, middle and last frames differ only in their first byte and the
     // last one's length: the middle frames share one header chunk (chunks are
     // only ever read). Payload views are made with the constructor, cheaper

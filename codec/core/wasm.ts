@@ -31,7 +31,7 @@ export interface WasmExports {
   decoderStat(ptr: number, which: number): number;
   parse(state: number, input: number, len: number, table: number, cap: number): number;
   setPackTo(state: number, addr: number): void;
-  /** Writes one frame header (RFC 6455 §5.2) at dst; returns its length. The only header writer. */
+  /** Writes one frame header (RFC 6455 §5.2) at dst; returns its length. Every header but a small unmasked frame's (encoder.ts writeSmallFrame). */
   writeHeader(dst: number, b0: number, len: number, masked: number, key: number): number;
   encodeFrames(src: number, len: number, dst: number, fragmentSize: number, firstOpcode: number, lastFin: number, masked: number, keys: number): number;
 }
