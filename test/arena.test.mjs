@@ -35,6 +35,68 @@ function readInto(decoder, bytes, read = 64 * 1024) {
   }
 }
 
+/**
+ * An echo server on 127.0.0.1 (zeroCopy, arena) following the documented
+ * pattern: stop reading when send() says wait, resume on 'drain'. `seen` is
+ * told of each message before its echo.
+ */
+async function arenaEchoServer(seen = () => {}) {
+  const server = http.createServer();
+  trackUpgrades(server);
+  server.on('upgrade', (request, socket, head) => {
+    const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
+    ws.on('drain', () => ws.resume());
+    ws.on('message', (data, binary) => {
+      seen(data);
+      if (!ws.send(data, { binary })) ws.pause();
+    });
+    ws.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** Upgraded sockets are the server's no longer (closeAllConnections misses them): kept here to be destroyed. */
+function trackUpgrades(server) {
+  server.upgraded = new Set();
+  server.on('upgrade', (_request, socket) => server.upgraded.add(socket));
+}
+
+/** Ends everything the server had, upgraded sockets included, on success or failure. */
+async function stopServer(server) {
+  for (const socket of server.upgraded ?? []) socket.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/**
+ * A raw socket through the opening handshake (so that it can stop halfway
+ * through a message): `frames()` is everything received after the 101 response.
+ */
+async function rawPeer(port) {
+  const net = await import('node:net');
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+  const frames = () => {
+    const end = received.indexOf('\r\n\r\n');
+    return end < 0 ? Buffer.alloc(0) : received.subarray(end + 4);
+  };
+  return { socket, frames };
+}
+
+/** Resolves once `ready()` holds, checking every 5 ms; throws after 20 s (a failing run must end, not poll on). */
+async function until(ready, what = 'the echo') {
+  const deadline = Date.now() + 20_000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not arrive in 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function recorder() {
   const got = [];
   return {
@@ -125,6 +187,7 @@ test('arena: a decoder destroyed mid-message frees the arena for the next one; w
 
 test('arena over real sockets: an echo server (zeroCopy, arena) returns every large message intact, also while echoes queue behind a client that stops reading', { timeout: 30_000 }, async () => {
   const server = http.createServer();
+  trackUpgrades(server);
   server.on('upgrade', (request, socket, head) => {
     const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
     let grown = false;
@@ -165,44 +228,30 @@ test('arena over real sockets: an echo server (zeroCopy, arena) returns every la
       if (i === 4) client.pause();
       client.send(payload, { fragmentSize: 1024 });
       if (i === 5) setTimeout(() => client.resume(), 300);
-      if (i < 4 || i > 5) while (echoes.length <= i) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (i < 4 || i > 5) await until(() => echoes.length > i, `echo ${i}`);
     }
-    while (echoes.length < payloads.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => echoes.length === payloads.length, 'every echo');
     for (const [i, payload] of payloads.entries()) assert.ok(echoes[i].equals(Buffer.from(payload)), `echo ${i} intact`);
     client.close();
     await once(client, 'close');
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await stopServer(server);
   }
 });
 
 test('arena over real sockets: a connection opened while another reassembles in the arena reads into the shared area, and both get their echoes intact', { timeout: 30_000 }, async () => {
-  const net = await import('node:net');
-  const server = http.createServer();
-  server.on('upgrade', (request, socket, head) => {
-    const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
-    ws.on('message', (data, binary) => ws.send(data, { binary }));
-    ws.on('error', () => {});
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await arenaEchoServer();
   const port = server.address().port;
   try {
     // Peer A: a raw socket, so that it can stop halfway through a message.
-    const a = net.connect(port, '127.0.0.1');
-    await once(a, 'connect');
-    a.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
-    let received = Buffer.alloc(0);
-    a.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+    const a = await rawPeer(port);
     const first = patternBytes(2 * MiB, 31);
     const second = patternBytes(2 * MiB, 32);
-    const headLength = () => received.indexOf('\r\n\r\n') + 4;
-    const echoed = (n) => received.length >= headLength() + n * (2 * MiB + 10);
-    a.write(fragmented(first));
-    while (!echoed(1)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const echoed = (n) => a.frames().length >= n * (2 * MiB + 10);
+    a.socket.write(fragmented(first));
+    await until(() => echoed(1));
     const stream = fragmented(second);
-    a.write(stream.subarray(0, stream.length >> 1));  // half of a message now sits in the arena
+    a.socket.write(stream.subarray(0, stream.length >> 1));  // half of a message now sits in the arena
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Peer B connects and talks meanwhile.
     const b = connect(`ws://127.0.0.1:${port}`);
@@ -211,52 +260,36 @@ test('arena over real sockets: a connection opened while another reassembles in 
     b.send(small, { fragmentSize: 1000 });
     const [echo] = await once(b, 'message');
     assert.ok(Buffer.from(echo).equals(Buffer.from(small)), "B's echo intact");
-    a.write(stream.subarray(stream.length >> 1));
-    while (!echoed(2)) await new Promise((resolve) => setTimeout(resolve, 5));
-    const frames = received.subarray(headLength());
+    a.socket.write(stream.subarray(stream.length >> 1));
+    await until(() => echoed(2));
+    const frames = a.frames();
     assert.ok(frames.subarray(10, 10 + 2 * MiB).equals(Buffer.from(first)), "A's first echo intact");
     assert.ok(frames.subarray(2 * MiB + 20, 4 * MiB + 20).equals(Buffer.from(second)), "A's second echo intact");
-    a.destroy();
+    a.socket.destroy();
     b.close();
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await stopServer(server);
   }
 });
 
 test('arena over real sockets: a small message reassembled in the arena and echoed (copied into the write batch) leaves it free for a later large one', { timeout: 30_000 }, async () => {
-  const net = await import('node:net');
-  const server = http.createServer();
   const fromArena = [];
-  server.on('upgrade', (request, socket, head) => {
-    const ws = accept(request, socket, head, { zeroCopy: true, arena: true });
-    ws.on('message', (data, binary) => {
-      fromArena.push(inWasm(data));
-      ws.send(data, { binary });
-    });
-    ws.on('error', () => {});
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await arenaEchoServer((data) => fromArena.push(inWasm(data)));
   try {
-    const peer = net.connect(server.address().port, '127.0.0.1');
-    await once(peer, 'connect');
-    peer.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
-    let received = Buffer.alloc(0);
-    peer.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+    const peer = await rawPeer(server.address().port);
     const frameLength = (n) => n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
     let expected = 0;
     const echoOf = async (stream, size, pause = false) => {
       expected += frameLength(size);
       if (pause) {
         // The first fragment alone, then the rest: the message starts without its size known.
-        peer.write(stream.subarray(0, 8 + 1024));
+        peer.socket.write(stream.subarray(0, 8 + 1024));
         await new Promise((resolve) => setTimeout(resolve, 50));
-        peer.write(stream.subarray(8 + 1024));
+        peer.socket.write(stream.subarray(8 + 1024));
       } else {
-        peer.write(stream);
+        peer.socket.write(stream);
       }
-      while (received.length - (received.indexOf('\r\n\r\n') + 4) < expected) await new Promise((resolve) => setTimeout(resolve, 5));
+      await until(() => peer.frames().length >= expected);
     };
     const large = patternBytes(2 * MiB, 41);
     const small = patternBytes(3000, 42);
@@ -267,15 +300,15 @@ test('arena over real sockets: a small message reassembled in the arena and echo
     await echoOf(fragmented(large), large.length);
     await echoOf(fragmented(large), large.length);
     assert.deepEqual(fromArena, [false, true, true, false, true]);
-    let at = received.indexOf('\r\n\r\n') + 4;
+    const frames = peer.frames();
+    let at = 0;
     for (const payload of [large, large, small, large, large]) {
       at += frameLength(payload.length) - payload.length;
-      assert.ok(received.subarray(at, at + payload.length).equals(Buffer.from(payload)));
+      assert.ok(frames.subarray(at, at + payload.length).equals(Buffer.from(payload)));
       at += payload.length;
     }
-    peer.destroy();
+    peer.socket.destroy();
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await stopServer(server);
   }
 });
